@@ -257,6 +257,23 @@ def _check_equation(question: str, final: str) -> bool | None:
             return None
         if not _close(value, 0):
             return False
+    return _covers_all_roots(diff, var, roots)
+
+
+def _covers_all_roots(diff: sympy.Expr, var: sympy.Symbol, roots: list[sympy.Expr]) -> bool | None:
+    """True when the claimed roots are all the real solutions; None if some are missing
+    (an incomplete answer is not a clear contradiction) or the set is not finite."""
+    try:
+        solutions = sympy.solveset(diff, var, sympy.S.Reals)
+    except Exception:  # noqa: BLE001 - solveset may give up on anything odd
+        return True
+    if not isinstance(solutions, sympy.FiniteSet):
+        return True
+    claimed = [v for v in (_num(r) for r in roots) if v is not None]
+    for solution in solutions:
+        value = _num(solution)
+        if value is None or not any(_close(value, c) for c in claimed):
+            return None
     return True
 
 

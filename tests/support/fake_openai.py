@@ -174,6 +174,13 @@ _ERROR_TYPES = {
 }
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up mid-stream are normal here (the engine stops reading)."""
+
+
 class FakeOpenAI:
     """Start with `with FakeOpenAI() as fake:`; point the SDK at `fake.base_url`."""
 
@@ -184,8 +191,7 @@ class FakeOpenAI:
         self.default_audio = Behaviour()
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     # -- control ------------------------------------------------------------
