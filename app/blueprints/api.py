@@ -1,0 +1,107 @@
+"""The account HTTP API: profile, history and ledger of the caller only."""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from app.auth.tokens import extract_token
+from app.services import account_service
+from app.services.errors import MESSAGES_ES
+
+api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+def _error(status: int, code: str, message: str) -> tuple[Response, int]:
+    return jsonify(error={"code": code, "message": message}), status
+
+
+def require_auth_http(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Bearer token through the same verifier as sockets; 401 JSON otherwise."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        claims = current_app.extensions["guia"].verifier.verify(
+            extract_token(None, request.headers)
+        )
+        if not claims:
+            return _error(401, "unauthorized", MESSAGES_ES["unauthorized"])
+        g.claims = claims
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _limit() -> int:
+    raw = request.args.get("limit", str(DEFAULT_LIMIT))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError("limit debe ser un entero entre 1 y 100.") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise ValueError("limit debe ser un entero entre 1 y 100.")
+    return value
+
+
+def encode_cursor(parts: list[str]) -> str:
+    return base64.urlsafe_b64encode("|".join(parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str | None, size: int) -> list[str] | None:
+    if not raw:
+        return None
+    try:
+        parts = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode().split("|")
+    except (ValueError, UnicodeDecodeError):
+        raise ValueError("before no es un cursor válido.") from None
+    if len(parts) != size:
+        raise ValueError("before no es un cursor válido.")
+    return parts
+
+
+@api_bp.get("/me")
+@require_auth_http
+def me() -> Response:
+    c = current_app.extensions["guia"]
+    return jsonify(account_service.me(c.db.unit_of_work, g.claims, c.settings.NEW_USER_CREDITS))
+
+
+@api_bp.get("/history")
+@require_auth_http
+def history() -> Any:
+    c = current_app.extensions["guia"]
+    try:
+        limit = _limit()
+        cursor = decode_cursor(request.args.get("before"), 2)
+        before = (datetime.fromisoformat(cursor[0]), cursor[1]) if cursor else None
+    except ValueError as exc:
+        return _error(400, "invalid_payload", str(exc))
+    items, last = account_service.history(c.db.unit_of_work, g.claims["sub"], limit, before)
+    next_before = encode_cursor([last[0].isoformat(), last[1]]) if last else None
+    return jsonify(items=items, next_before=next_before)
+
+
+@api_bp.get("/credits/usage")
+@require_auth_http
+def credit_usage() -> Any:
+    c = current_app.extensions["guia"]
+    try:
+        limit = _limit()
+        cursor = decode_cursor(request.args.get("before"), 1)
+        before_id = int(cursor[0]) if cursor else None
+    except ValueError as exc:
+        return _error(
+            400,
+            "invalid_payload",
+            "before no es un cursor válido." if "int" in str(exc) else str(exc),
+        )
+    items, last_id = account_service.usage(c.db.unit_of_work, g.claims["sub"], limit, before_id)
+    return jsonify(items=items, next_before=encode_cursor([str(last_id)]) if last_id else None)

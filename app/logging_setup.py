@@ -1,0 +1,49 @@
+"""Structured logs (JSON in production) with a request or connection id; secrets redacted."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import Any
+
+import structlog
+
+_SECRET_KEYS = re.compile(r"(token|secret|password|authorization|api_?key|dsn)", re.I)
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+
+
+def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """Drop secret-looking fields and JWT-looking strings from every log line."""
+    for key, value in list(event.items()):
+        if _SECRET_KEYS.search(key):
+            event[key] = "[redacted]"
+        elif isinstance(value, str):
+            event[key] = _JWT.sub("[redacted-jwt]", value)
+    return event
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+        structlog.processors.format_exc_info,
+        renderer,
+    ]
+    structlog.configure(
+        processors=processors,
+        wrapper_class=structlog.make_filtering_bound_logger(
+            logging.getLevelName(level.upper()) if isinstance(level, str) else logging.INFO
+        ),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -1,0 +1,137 @@
+"""Runs the answer engines for a cache miss, once per question hash (single flight).
+
+The leader appends each step to the generation feed as soon as it exists, stores
+the answer only after the whole explanation validated, and records failures in
+the feed so every follower ends the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+
+from app.models.explanation import Explanation, Step
+from app.repositories.generation_feed_repository import GenerationFeedRepository
+from app.services.engines.base import (
+    AnswerEngine,
+    CannotAnswer,
+    EngineError,
+    GenerationContext,
+    GenerationResult,
+)
+from app.services.interaction_service import UowFactory
+
+log = structlog.get_logger(__name__)
+
+AnswerChecker = Callable[[str, Explanation], bool | None]
+
+
+class GenerationService:
+    """Chooses an engine, streams its steps into the feed and caches the result."""
+
+    def __init__(
+        self,
+        engines: Sequence[AnswerEngine],
+        feeds: GenerationFeedRepository,
+        uow_factory: UowFactory,
+        checker: AnswerChecker | None = None,
+    ) -> None:
+        self.engines = list(engines)
+        self.feeds = feeds
+        self.uow_factory = uow_factory
+        self.checker = checker
+
+    def can_try(self, question: str) -> bool:
+        """False when no engine could answer: the request is refused before any charge."""
+        for engine in self.engines:
+            recognizer = getattr(engine, "can_answer", None)
+            if recognizer is None or recognizer(question):
+                return True
+        return False
+
+    def run(
+        self,
+        question: str,
+        normalized: str,
+        question_hash: str,
+        context: GenerationContext,
+        interaction_id: str,
+    ) -> None:
+        """Generate into the feed of `question_hash`; never raises."""
+        try:
+            steps, result = self._generate(question, context, question_hash)
+            explanation = Explanation(steps=steps, total_duration=result.total_duration)
+            answer_id = self._store(question, normalized, question_hash, explanation, result)
+            self._record(interaction_id, result)
+            self.feeds.append(
+                question_hash,
+                "done",
+                {"answer_id": answer_id, "total_steps": len(steps), "engine": result.engine},
+            )
+        except EngineError as exc:
+            log.warning("generation_failed", code=exc.code, interaction_id=interaction_id)
+            self._fail(question_hash, exc.code, exc.message)
+        except ValidationError:
+            log.warning("generation_invalid", interaction_id=interaction_id)
+            self._fail(question_hash, "generation_failed", "")
+        except Exception:
+            log.exception("generation_crashed", interaction_id=interaction_id)
+            self._fail(question_hash, "generation_failed", "")
+
+    def _generate(
+        self, question: str, context: GenerationContext, question_hash: str
+    ) -> tuple[list[Step], GenerationResult]:
+        for engine in self.engines:
+            result = GenerationResult()
+            steps: list[Step] = []
+            try:
+                for step in engine.generate(question, context, result):
+                    steps.append(step)
+                    self.feeds.append(question_hash, "step", step.model_dump(mode="json"))
+            except CannotAnswer:
+                if steps:
+                    raise EngineError("generation_failed", "") from None
+                continue
+            if not steps:
+                raise EngineError("generation_failed", "")
+            result.engine = result.engine or engine.name
+            return steps, result
+        raise EngineError("ai_unavailable", "")
+
+    def _store(
+        self,
+        question: str,
+        normalized: str,
+        question_hash: str,
+        explanation: Explanation,
+        result: GenerationResult,
+    ) -> str | None:
+        """Cache a fully valid answer; a model answer that SymPy refutes is not cached."""
+        if self.checker is not None and result.engine != "offline":
+            if self.checker(question, explanation) is False:
+                log.warning("answer_refuted", question_hash=question_hash)
+                return None
+        source = result.engine if result.engine in ("offline", "openai") else "admin"
+        with self.uow_factory() as uow:
+            stored = uow.answers.add_if_absent(
+                question_hash, normalized, question, explanation.to_json_dict(), source
+            )
+            uow.commit()
+        return stored.id
+
+    def _record(self, interaction_id: str, result: GenerationResult) -> None:
+        fields: dict[str, Any] = {"engine": result.engine or None}
+        if result.prompt_tokens or result.completion_tokens:
+            fields.update(
+                prompt_tokens=result.prompt_tokens, completion_tokens=result.completion_tokens
+            )
+        with self.uow_factory() as uow:
+            uow.interactions.update(interaction_id, **fields)
+            uow.commit()
+
+    def _fail(self, question_hash: str, code: str, message: str) -> None:
+        self.feeds.append(question_hash, "error", {"code": code, "message": message})
+        self.feeds.release(question_hash)

@@ -1,0 +1,44 @@
+"""Per-user and per-IP moving-window limits (the `limits` library)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse_many
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+
+def make_storage(redis_url: str) -> Storage:
+    """Redis storage for real deployments; in-process storage for `memory://`."""
+    if redis_url.startswith("memory://"):
+        return MemoryStorage()
+    return storage_from_string(redis_url)
+
+
+class RateLimiter:
+    """Checks every limit of a `limits` string (e.g. "10/minute;200/day") together."""
+
+    def __init__(self, storage: Storage, spec: str, namespace: str) -> None:
+        self.limits = parse_many(spec)
+        self.strategy = MovingWindowRateLimiter(storage)
+        self.namespace = namespace
+
+    def hit(self, key: str) -> int | None:
+        """Count one hit; return None if allowed, else whole seconds to wait (>= 1)."""
+        for item in self.limits:
+            if not self.strategy.test(item, self.namespace, key):
+                return self._retry_after(item, key)
+        for item in self.limits:
+            if not self.strategy.hit(item, self.namespace, key):
+                return self._retry_after(item, key)
+        return None
+
+    def _retry_after(self, item: object, key: str) -> int:
+        reset_at, _remaining = self.strategy.get_window_stats(item, self.namespace, key)
+        return max(1, math.ceil(reset_at - time.time()))
+
+    def clear(self, key: str) -> None:
+        for item in self.limits:
+            self.strategy.clear(item, self.namespace, key)

@@ -1,0 +1,18 @@
+"""Start the server with the current environment: `python run.py`."""
+
+from app import create_app
+from app.extensions import socketio
+
+app = create_app()
+
+if __name__ == "__main__":
+    settings = app.extensions["guia"].settings
+    print(f"Guía IPN backend on http://{settings.HOST}:{settings.PORT} ({settings.APP_ENV})")
+    socketio.run(
+        app,
+        host=settings.HOST,
+        port=settings.PORT,
+        allow_unsafe_werkzeug=True,
+        use_reloader=False,
+        log_output=False,
+    )
