@@ -1,0 +1,85 @@
+"""The embedded SQLite backend: URL handling, start-up schema and seeding."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.repositories.seed import load_seed_data, seed_database
+from app.repositories.sql_database import (
+    SqliteDatabase,
+    open_database,
+    sqlite_path_from_url,
+)
+
+
+def test_sqlite_url_paths() -> None:
+    assert sqlite_path_from_url("sqlite:///instance/guia.db") == "instance/guia.db"
+    assert sqlite_path_from_url("sqlite:////var/lib/guia.db") == "/var/lib/guia.db"
+    for bad in ("sqlite://", "sqlite:///", "sqlite:/x.db"):
+        with pytest.raises(ValueError):
+            sqlite_path_from_url(bad)
+
+
+def test_open_database_makes_folder_schema_and_wal(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "er" / "guia.db"
+    db = open_database(f"sqlite:///{target}")
+    assert isinstance(db, SqliteDatabase)
+    db.ping()
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert tables >= {
+        "subscriptions",
+        "profiles",
+        "predefined_answers",
+        "interaction_history",
+        "voice_interactions",
+        "credit_usage",
+    }
+    db.close()
+    # Constructing again on the same file is harmless (start-up runs every time).
+    SqliteDatabase(target).ping()
+
+
+def test_units_of_work_use_busy_timeout_and_foreign_keys(sqlite_database: SqliteDatabase) -> None:
+    with sqlite_database.unit_of_work() as uow:
+        conn = uow.connection
+        assert conn is not None
+        assert conn.execute("PRAGMA busy_timeout").fetchone() == {"timeout": 5000}
+        assert conn.execute("PRAGMA foreign_keys").fetchone() == {"foreign_keys": 1}
+
+
+def test_unknown_scheme_and_memory_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        open_database("mysql://localhost/db")
+    with pytest.raises(ValueError):
+        SqliteDatabase(":memory:")
+
+
+def test_seed_database_is_idempotent(sqlite_database: SqliteDatabase) -> None:
+    answers = len(load_seed_data()["answers"])
+    # Plans are made at start-up (the profiles' default plan must exist).
+    assert seed_database(sqlite_database) == {"subscriptions": 0, "answers": answers}
+    assert seed_database(sqlite_database) == {"subscriptions": 0, "answers": 0}
+    with sqlite_database.unit_of_work() as uow:
+        assert uow.answers.count() == answers
+        assert [p.id for p in uow.subscriptions.list()] == ["free", "basic", "premium"]
+
+
+def test_write_lock_taken_at_first_write_only(sqlite_database: SqliteDatabase) -> None:
+    with sqlite_database.unit_of_work() as uow:
+        assert uow.connection is not None
+        uow.profiles.get("00000000-0000-4000-8000-000000000000")
+        assert not uow.connection.in_transaction  # reads alone hold no lock
+        uow.credits.ensure_profile("00000000-0000-4000-8000-000000000000", None, 3)
+        assert uow.connection.in_transaction
+        # Another writer must wait for this one (BEGIN IMMEDIATE holds the lock).
+        other = sqlite3.connect(sqlite_database.path, timeout=0.05, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+        uow.commit()
+        assert not uow.connection.in_transaction
