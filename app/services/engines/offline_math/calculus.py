@@ -259,7 +259,18 @@ def _name(rule: mi.Rule) -> str:
 
 
 def _int(expr: sp.Expr, x: sp.Symbol) -> str:
-    return f"\\int {tex(expr)}\\,d{tex(x)}"
+    body = f"\\left({tex(expr)}\\right)" if expr.is_Add else tex(expr)
+    return f"\\int {body}\\,d{tex(x)}"
+
+
+def _has_rule(rule: object, name: str) -> bool:
+    if type(rule).__name__ == name:
+        return True
+    if isinstance(rule, mi.Rule):
+        return any(_has_rule(v, name) for v in vars(rule).values())
+    if isinstance(rule, (list, tuple)):
+        return any(_has_rule(v, name) for v in rule)
+    return False
 
 
 def _method_steps(rule: mi.Rule, x: sp.Symbol) -> list[Draft]:
@@ -368,6 +379,9 @@ def integral(task: Task) -> list[Draft]:
     if sp.simplify(sp.diff(antiderivative, x) - f) != 0:
         raise Unsupported("could not verify the antiderivative")
     nicer = min((antiderivative, sp.simplify(antiderivative)), key=sp.count_ops)
+    shown = nicer
+    if _has_rule(rule, "ReciprocalRule"):
+        shown = nicer.replace(sp.log, lambda arg: sp.log(sp.Abs(arg)))
     definite = task.lower is not None and task.upper is not None
     head = (
         f"\\int_{{{tex(task.lower)}}}^{{{tex(task.upper)}}} {tex(f)}\\,d{tex(x)}"
@@ -395,7 +409,7 @@ def integral(task: Task) -> list[Draft]:
             *steps,
             check,
             *plot,
-            result_step(check_size(f"{_int(f, x)} = {tex(nicer)} + C")),
+            result_step(check_size(f"{_int(f, x)} = {tex(shown)} + C")),
         ]
     a, b = task.lower, task.upper
     value = sp.simplify(sp.integrate(f, (x, a, b)))
@@ -443,6 +457,7 @@ def limit(task: Task) -> list[Draft]:
     f, x, a = task.exprs[0], task.var, task.point
     assert x is not None and a is not None
     head = f"\\lim_{{{tex(x)} \\to {tex(a)}}}"
+    at = {sp.oo: "∞", -sp.oo: "-∞"}.get(a, plain(a))
     value = sp.limit(f, x, a)
     if value.has(sp.Limit) or isinstance(value, sp.AccumBounds):
         raise Unsupported("limit not found")
@@ -460,7 +475,7 @@ def limit(task: Task) -> list[Draft]:
         steps.append(
             text_step(
                 "Sustitución directa",
-                f"Al sustituir {x} → {plain(a)} obtenemos la forma indeterminada {form}.",
+                f"Al sustituir {x} → {at} obtenemos la forma indeterminada {form}.",
             )
         )
         steps.append(
@@ -493,7 +508,7 @@ def limit(task: Task) -> list[Draft]:
         _plot_step(
             x,
             [Curve(f, "f(x)")],
-            f"Cerca de {x} = {plain(a)} la curva se acerca a {plain(value)}.",
+            f"Cerca de {x} = {at} la curva se acerca a {plain(value)}.",
             low,
             high,
         )

@@ -217,7 +217,7 @@ def _roots_of(f: sp.Expr, x: sp.Symbol) -> list[sp.Expr]:
 
 def _by_factoring(lhs: sp.Expr, rhs: sp.Expr, x: sp.Symbol, f: sp.Expr) -> list[Draft]:
     factored = sp.factor(f)
-    steps = [math_step("Pasamos todo a un lado", f"{tex(f)} = 0")]
+    steps = [] if rhs == 0 and lhs == f else [math_step("Pasamos todo a un lado", f"{tex(f)} = 0")]
     if factored != f:
         steps.append(
             math_step(
@@ -255,6 +255,10 @@ def _rational(
     candidates = sp.solve(numer, x)
     roots = [r for r in candidates if sp.simplify(denom.subs(x, r)) != 0]
     dropped = [r for r in candidates if r not in roots]
+    if candidates:
+        steps.append(
+            math_step("Resolvemos la ecuación del numerador", solutions_tex(x, candidates))
+        )
     if dropped:
         steps.append(
             text_step(
@@ -267,7 +271,7 @@ def _rational(
     if not roots:
         return [*steps, result_step("\\text{Sin solución}", "La ecuación no tiene solución.")]
     steps.append(_verify(lhs, rhs, x, roots[0]))
-    steps.extend(_graph_step(sp.together(lhs - rhs), x, roots))
+    steps.extend(_graph_step(lhs - rhs, x, roots))
     steps.append(result_step(solutions_tex(x, roots)))
     return steps
 

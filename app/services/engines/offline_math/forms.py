@@ -220,14 +220,10 @@ def _fractions_first(expr: sp.Basic) -> sp.Basic:
     args = [_fractions_first(a) for a in expr.args]
     if expr.is_Pow and args[0].is_Integer and args[1] == -1:
         return sp.Rational(1, args[0]) if args[0] != 0 else expr
-    if (
-        expr.is_Mul
-        and len(args) == 2
-        and args[0].is_Integer
-        and args[1].is_Rational
-        and args[1].p == 1
-    ):
-        return sp.Rational(args[0], args[1].q)
+    if expr.is_Mul and all(a.is_Rational for a in args):
+        big = [a for a in args if a.is_Integer and abs(a) != 1]
+        if len(big) <= 1 and any(a.q != 1 or a == -1 for a in args):
+            return sp.Mul(*args)
     return expr.func(*args, evaluate=False)
 
 
@@ -238,7 +234,9 @@ def arithmetic(task: Task) -> list[Draft]:
         typed = _fractions_first(parse_unevaluated(task.source))
     except (SyntaxError, TypeError, ValueError):
         typed = value
-    steps = [math_step("Planteamiento", tex(typed), "Respetamos la jerarquía de operaciones.")]
+    steps = [
+        math_step("Planteamiento", _typed_tex(typed), "Respetamos la jerarquía de operaciones.")
+    ]
     terms = sp.Add.make_args(typed) if typed.is_Add else ()
     if terms and all(t.is_Rational for t in terms) and any(t.q != 1 for t in terms):
         lcm = sp.ilcm(*(t.q for t in terms))
@@ -262,7 +260,7 @@ def arithmetic(task: Task) -> list[Draft]:
             nxt = _reduce_once(current)
             if tex(nxt) == tex(current):
                 break
-            steps.append(math_step("Resolvemos la operación", tex(nxt)))
+            steps.append(math_step("Resolvemos la operación", _typed_tex(nxt)))
             current = nxt
             if current.is_Number:
                 break
@@ -272,4 +270,9 @@ def arithmetic(task: Task) -> list[Draft]:
         steps.append(math_step("Valor aproximado", f"{tex(value)} \\approx {sp.N(value, 6)}"))
     if len(steps) < 3:
         steps.append(text_step("Comprobamos", f"El resultado es {plain(value)}."))
-    return [*steps, result_step(f"{tex(typed)} = {tex(value)}")]
+    return [*steps, result_step(f"{_typed_tex(typed)} = {tex(value)}")]
+
+
+def _typed_tex(expr: sp.Basic) -> str:
+    """LaTeX keeping the order the student typed."""
+    return sp.latex(expr, order="none")

@@ -79,6 +79,8 @@ def _split_word(word: str) -> list[str]:
     """Split a run of letters into known names and one-letter variables ("xsen" -> x, sin)."""
     if word in FUNCTION_ALIASES or word in CONSTANTS:
         return [FUNCTION_ALIASES.get(word, word)]
+    if len(word) > 3 and not any(name in word for name in _NAMES if len(name) > 1):
+        raise MathParseError(f"unknown word {word!r}")
     parts: list[str] = []
     i = 0
     while i < len(word):
