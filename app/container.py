@@ -18,12 +18,14 @@ from app.repositories.request_repository import RequestRepository
 from app.repositories.session_repository import SessionRepository
 from app.repositories.sql_database import open_database
 from app.repositories.stream_state_repository import StreamStateRepository
+from app.repositories.voice_clip_repository import VoiceClipRepository, clip_ttl_s
 from app.services.credit_service import Prices
 from app.services.engines.base import AnswerEngine
 from app.services.explanation_service import ExplanationService
 from app.services.generation_service import GenerationService
 from app.services.rate_limiter import RateLimiter, make_storage
 from app.services.session_service import SessionService
+from app.services.voice_service import VoiceService
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Container:
     sockets: dict[str, SocketContext] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    voice: VoiceService | None = None
 
 
 def build_engines(settings: Settings) -> list[AnswerEngine]:
@@ -136,4 +139,10 @@ def build_container(settings: Settings, socketio: SocketIO) -> Container:
         explanations=explanations,
         generation=generation,
         extras={"notify_credits": notify_credits},
+        voice=VoiceService.from_settings(
+            settings,
+            VoiceClipRepository(client, clip_ttl_s(settings)),
+            db.unit_of_work,
+            explanations,
+        ),
     )

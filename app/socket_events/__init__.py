@@ -1,3 +1,3 @@
 """Socket.IO event handlers: thin, each calls a service."""
 
-from app.socket_events import connection, questions  # noqa: F401
+from app.socket_events import connection, questions, voice  # noqa: F401
