@@ -19,6 +19,7 @@ and keys are never logged.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import logging
@@ -73,6 +74,23 @@ class _Verified:
 
 def _is_uuid(value: object) -> bool:
     return isinstance(value, str) and bool(UUID_RE.match(value))
+
+
+def _peek_header(token: str) -> dict[str, Any] | None:
+    """The unverified JOSE header, only to route the token.
+
+    Cheaper than `jwt.get_unverified_header`, which decodes the whole token; the
+    token is then fully parsed and checked by `jwt.decode`, which also insists
+    that the header's alg is the one we chose for the key.
+    """
+    segment, dot, _ = token.partition(".")
+    if not dot or len(segment) > 2048:
+        return None
+    try:
+        header = json.loads(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+    except (ValueError, TypeError):
+        return None
+    return header if isinstance(header, dict) else None
 
 
 def _token_digest(token: str) -> bytes:
@@ -185,9 +203,8 @@ class TokenVerifier:
         cached = self._from_cache(digest)
         if cached is not None:
             return cached
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
+        header = _peek_header(token)
+        if header is None:
             return None
         alg = header.get("alg")
         kid = header.get("kid")
