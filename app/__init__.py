@@ -66,6 +66,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         print(f"guia: cannot start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
     app.extensions["guia"] = container
+    if settings.APP_ENV == "development" and settings.DATABASE_URL.startswith("sqlite"):
+        # The embedded default answers the example questions with no setup step.
+        from app.repositories.seed import seed_database
+
+        seed_database(container.db)
 
     from app.blueprints.api import api_bp
     from app.blueprints.health import health_bp
