@@ -440,7 +440,9 @@ def test_unreachable_jwks_refuses_quickly():
     )
     started = time.monotonic()
     assert v.verify(token) is None
-    assert time.monotonic() - started < 2
+    assert (
+        time.monotonic() - started < 4
+    )  # far below a hung connection; generous for a loaded CI machine
     v.close()
 
 
@@ -527,7 +529,7 @@ def test_fallback_timeout_is_refused_quickly(
     auth.user_delay_s = 5
     started = time.monotonic()
     assert fallback_verifier.verify(token) is None
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 4.5  # the fake answers after 5 s: the timeout cut it short
 
 
 def test_fallback_skips_expired_tokens(auth: FakeSupabaseAuth, fallback_verifier: TokenVerifier):
