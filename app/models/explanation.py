@@ -128,7 +128,9 @@ def sanitize_command(cmd: Any) -> dict[str, Any] | None:
             if isinstance(p, (list, tuple)) and len(p) == 2:
                 x, y = _num(p[0]), _num(p[1])
                 if x is not None and y is not None:
-                    points.append([_coord(_clamp(x, 0, BOARD_WIDTH)), _coord(_clamp(y, 0, BOARD_HEIGHT))])
+                    points.append(
+                        [_coord(_clamp(x, 0, BOARD_WIDTH)), _coord(_clamp(y, 0, BOARD_HEIGHT))]
+                    )
         if len(points) < 2:
             return None
         out["points"] = points
