@@ -350,13 +350,14 @@ class VoiceService:
             self._check_credits(caller, voice_id, interaction_id)
             held = self._hold_fee(caller, interaction_id)
             result = self._transcribe(audio, fmt, meta.language, transcript, voice_id)
-            if result.duration_s is not None and result.duration_s > self.limits.max_seconds:
-                raise ServiceError(
-                    "audio_too_large",
-                    MSG_TOO_LONG.format(limit=self.limits.max_seconds),
-                    voice_id=voice_id,
-                )
-            duration = result.duration_s if result.duration_s is not None else duration
+            if duration is None:  # not readable from the container: the transcription's
+                duration = result.duration_s
+                if duration is not None and duration > self.limits.max_seconds:
+                    raise ServiceError(
+                        "audio_too_large",
+                        MSG_TOO_LONG.format(limit=self.limits.max_seconds),
+                        voice_id=voice_id,
+                    )
             question = validate_question_text(result.text)
             self._update(voice_id, status="transcribed", transcript=question, duration_s=duration)
             self.explanations.emit(
