@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.services import credit_service, reconcile_service
 
@@ -40,6 +40,7 @@ def db_upgrade() -> None:
 
 
 @click.command("seed")
+@with_appcontext
 def seed() -> None:
     """Load plans and example answers idempotently."""
     from app.repositories.seed import seed_database
@@ -52,6 +53,7 @@ def seed() -> None:
 @click.option("--user-id", required=True, help="UUID of the user")
 @click.option("--email", default=None)
 @click.option("--ttl", default=3600, show_default=True, type=click.IntRange(1, 30 * 86400))
+@with_appcontext
 def dev_token(user_id: str, email: str | None, ttl: int) -> None:
     """Print a development access token (refused in production)."""
     from app.auth.dev_tokens import issue_dev_token

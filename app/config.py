@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     MAX_AUDIO_BYTES: int = Field(default=10_485_760, ge=1)
     MAX_AUDIO_SECONDS: float = Field(default=120, gt=0)
     MAX_MESSAGE_BYTES: int = Field(default=16_777_216, ge=1024)
+    VOICE_CLIP_TTL_S: int = Field(default=300, ge=1)
     SESSION_TTL_S: int = Field(default=1800, ge=1)
     WEB_CLIENT_ENABLED: bool | None = None
     LOG_LEVEL: str = "INFO"

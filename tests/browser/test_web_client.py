@@ -282,11 +282,6 @@ def test_errors_are_shown_in_spanish(student: Student) -> None:
     student.assert_only_local()
 
 
-@pytest.mark.xfail(
-    reason="the server has no voice_start/voice_chunk/voice_complete handlers yet "
-    "(it answers invalid_payload: unknown event); remove this marker when they land",
-    strict=False,
-)
 def test_voice_question_from_the_microphone(student: Student) -> None:
     seed = _seed_answers()[3]
     before = student.open()
