@@ -50,7 +50,8 @@ def socket_handler(event: str) -> Callable[[Callable[..., dict[str, Any]]], Call
         @functools.wraps(fn)
         def wrapper(*args: Any) -> dict[str, Any]:
             started = time.perf_counter()
-            payload = args[0] if args else None
+            # No payload at all is an empty object; an explicit null is not an object.
+            payload = args[0] if args else {}
             try:
                 caller = current_caller()
                 container().session_service.touch(caller.session_id)
