@@ -312,8 +312,7 @@ class ExplanationService:
     # -- helpers ------------------------------------------------------------------
 
     def _target(self, caller: Caller, payload: Any) -> StreamState:
-        if payload is None:
-            payload = {}
+        # The contract: every payload is a JSON object; null is not one.
         if not isinstance(payload, dict):
             raise ServiceError("invalid_payload", "El mensaje debe ser un objeto JSON.")
         interaction_id = payload.get("interaction_id")

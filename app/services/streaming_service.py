@@ -171,6 +171,12 @@ class LiveStream:
     def rewind(self, after_seq: int) -> None:
         with self.cond:
             self.next_seq = after_seq + 1
+            # The position describes the last event sent, which is now `after_seq`.
+            if after_seq >= 0:
+                last = self.plan.events[after_seq]
+                self.step_index, self.chunk_index = last.step_index, last.chunk_index
+            else:
+                self.step_index, self.chunk_index = -1, -1
             self._rebase()
             self.cond.notify_all()
 
