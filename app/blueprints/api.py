@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -67,6 +68,35 @@ def decode_cursor(raw: str | None, size: int) -> list[str] | None:
     return parts
 
 
+BAD_CURSOR = "before no es un cursor válido."
+MAX_LEDGER_ID = 2**63 - 1  # credit_usage.id is a bigint
+
+
+def _history_cursor(raw: str | None) -> tuple[datetime, str] | None:
+    """(created_at, interaction id) of a `next_before`; ValueError for anything else."""
+    cursor = decode_cursor(raw, 2)
+    if cursor is None:
+        return None
+    try:
+        return datetime.fromisoformat(cursor[0]), str(uuid.UUID(cursor[1]))
+    except ValueError:
+        raise ValueError(BAD_CURSOR) from None
+
+
+def _usage_cursor(raw: str | None) -> int | None:
+    """The ledger id of a `next_before`; ValueError unless it fits the bigint column."""
+    cursor = decode_cursor(raw, 1)
+    if cursor is None:
+        return None
+    try:
+        value = int(cursor[0])
+    except ValueError:
+        raise ValueError(BAD_CURSOR) from None
+    if not 0 < value <= MAX_LEDGER_ID:
+        raise ValueError(BAD_CURSOR)
+    return value
+
+
 @api_bp.get("/me")
 @require_auth_http
 def me() -> Response:
@@ -80,8 +110,7 @@ def history() -> Any:
     c = current_app.extensions["guia"]
     try:
         limit = _limit()
-        cursor = decode_cursor(request.args.get("before"), 2)
-        before = (datetime.fromisoformat(cursor[0]), cursor[1]) if cursor else None
+        before = _history_cursor(request.args.get("before"))
     except ValueError as exc:
         return _error(400, "invalid_payload", str(exc))
     items, last = account_service.history(c.db.unit_of_work, g.claims["sub"], limit, before)
@@ -95,13 +124,8 @@ def credit_usage() -> Any:
     c = current_app.extensions["guia"]
     try:
         limit = _limit()
-        cursor = decode_cursor(request.args.get("before"), 1)
-        before_id = int(cursor[0]) if cursor else None
+        before_id = _usage_cursor(request.args.get("before"))
     except ValueError as exc:
-        return _error(
-            400,
-            "invalid_payload",
-            "before no es un cursor válido." if "int" in str(exc) else str(exc),
-        )
+        return _error(400, "invalid_payload", str(exc))
     items, last_id = account_service.usage(c.db.unit_of_work, g.claims["sub"], limit, before_id)
     return jsonify(items=items, next_before=encode_cursor([str(last_id)]) if last_id else None)

@@ -246,10 +246,18 @@ def try_connect(
     headers: dict[str, str] | None = None,
     query: str = "",
     transports: list[str] | None = None,
+    origin: str | None = None,
     wait_ready: bool = True,
 ) -> Attempt:
-    """One real connection attempt; on acceptance waits for `session_ready`."""
-    client = QuickClient(reconnection=False)
+    """One real connection attempt; on acceptance waits for `session_ready`.
+
+    `origin` replaces the websocket's Origin header (a header in `headers` would be
+    sent next to websocket-client's own one).
+    """
+    options: dict[str, Any] = {"reconnection": False}
+    if origin is not None:
+        options["websocket_extra_options"] = {"origin": origin}
+    client = QuickClient(**options)
     attempt = Attempt(client)
 
     @client.event
