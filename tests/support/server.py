@@ -47,6 +47,7 @@ DEV_SECRET = "integration-test-secret-0123456789abcdef"
 DEV_ISSUER = "guia-dev"
 DEV_AUDIENCE = "authenticated"
 _OWNER_KEY = "__guia_test_owner__"
+CLOSE_TIMEOUT_S = 0.2  # how long a client waits for the server's websocket close frame
 
 
 # -- infrastructure ------------------------------------------------------------
@@ -80,6 +81,26 @@ class PgDatabase:
     def execute(self, sql: str, *params: Any) -> None:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             conn.execute(sql, params)
+
+    def insert_answer(self, question: str, answer: dict[str, Any]) -> str:
+        """Store a cached answer for `question` (validated like the seed) and return its id."""
+        import json
+
+        from app.models.explanation import Explanation
+        from app.utils.text_processing import question_key
+
+        Explanation.model_validate(answer)
+        normalized, digest = question_key(question)
+        rows = self.query(
+            "INSERT INTO public.predefined_answers"
+            " (question_hash, normalized_question, question, answer, source)"
+            " VALUES (%s, %s, %s, %s::jsonb, 'admin') RETURNING id",
+            digest,
+            normalized,
+            question,
+            json.dumps(answer, ensure_ascii=False),
+        )
+        return str(rows[0][0])
 
     def close(self) -> None:
         with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
@@ -256,7 +277,7 @@ class _InOrderEngineIO(engineio.Client):
         ws = getattr(self, "ws", None)
         if ws is not None and self.current_transport == "websocket":
             close = ws.close
-            ws.close = lambda *_a, **_k: close(timeout=0.2)
+            ws.close = lambda *_a, **_k: close(timeout=CLOSE_TIMEOUT_S)
         super().disconnect(abort=abort, reason=reason)
 
 
