@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from app.utils.text_processing import question_key
-from tests.support.capture import record_payloads
+from tests.support.asyncapi_check import validate_items
+from tests.support.capture import record_payloads, recorded
 from tests.support.fake_openai import Behaviour, FakeOpenAI, sample_explanation
 from tests.support.fixtures import clients, server_factory, stores  # noqa: F401
 from tests.support.grammar import check_interaction, strip_timing
@@ -673,3 +674,12 @@ def test_failing_generation_refunds_and_caches_nothing(
         ][0]
         == 0
     )
+
+
+def test_captured_payloads_match_the_asyncapi_document() -> None:
+    """Runs last in this module: every payload the tests above received or were
+    acked with validates against docs/asyncapi.yaml."""
+    items = recorded()
+    seen, problems = validate_items(items)
+    assert problems == [], "\n".join(problems[:20])
+    assert {"explanation_start", "waiting_phrase", "explanation_resumed", "error"} <= seen

@@ -1,7 +1,7 @@
 """A shared file of real payloads received by the integration tests.
 
-Tests call `record_payloads(client.received)`; test_asyncapi.py validates every
-recorded payload against docs/asyncapi.yaml. The file is append-only JSON lines
+Tests call `record_payloads(client.received)`; every recorded payload is validated
+against docs/asyncapi.yaml (tests/support/asyncapi_check.py). The file is append-only JSON lines
 `{"name": event or "ack:<event>", "data": payload}`, a few samples per shape.
 """
 
@@ -23,6 +23,8 @@ CAPTURE_PATH = Path(
 _PER_SHAPE = 5
 _lock = threading.Lock()
 _seen: dict[tuple[str, tuple[str, ...]], int] = {}
+_items: list[tuple[str, Any]] = []  # what this process recorded
+_started = False
 
 
 def _shape(data: Any) -> tuple[str, ...]:
@@ -38,6 +40,7 @@ def _shape(data: Any) -> tuple[str, ...]:
 
 def record_payloads(items: Iterable[Any]) -> int:
     """Append new shapes of (name, data) items (Received objects or pairs); return count."""
+    global _started
     lines = []
     with _lock:
         for item in items:
@@ -46,11 +49,20 @@ def record_payloads(items: Iterable[Any]) -> int:
             if _seen.get(key, 0) >= _PER_SHAPE:
                 continue
             _seen[key] = _seen.get(key, 0) + 1
+            _items.append((name, data))
             lines.append(json.dumps({"name": name, "data": data}, ensure_ascii=False))
         if lines:
-            with CAPTURE_PATH.open("a", encoding="utf-8") as handle:
+            mode = "a" if _started else "w"  # a fresh file for each test run
+            _started = True
+            with CAPTURE_PATH.open(mode, encoding="utf-8") as handle:
                 handle.write("\n".join(lines) + "\n")
     return len(lines)
+
+
+def recorded() -> list[tuple[str, Any]]:
+    """The (name, payload) pairs this process recorded so far."""
+    with _lock:
+        return list(_items)
 
 
 def read_payloads(path: Path = CAPTURE_PATH) -> list[dict[str, Any]]:
