@@ -123,7 +123,9 @@ class ExplanationService:
             if earlier:
                 return earlier
         try:
-            return self._start(caller, request, interaction_id, input_type, voice_credits, after)
+            return self.start_question(
+                caller, request, interaction_id, input_type, voice_credits, after
+            )
         except ServiceError:
             if request.request_id:
                 self.requests.release(caller.user_id, request.request_id, interaction_id)
@@ -137,7 +139,7 @@ class ExplanationService:
             return None
         return self.requests.claim(caller.user_id, request_id, interaction_id)
 
-    def _start(
+    def start_question(
         self,
         caller: Caller,
         request: QuestionRequest,
@@ -146,6 +148,10 @@ class ExplanationService:
         voice_credits: int,
         after: threading.Event | None,
     ) -> str:
+        """Run the flow for a validated question whose request_id (if any) is claimed.
+
+        Counts the rate limit, checks credits, holds them and starts streaming.
+        """
         retry_after = self.limiter.hit(caller.user_id)
         if retry_after is not None:
             raise ServiceError("rate_limited", retry_after=retry_after)

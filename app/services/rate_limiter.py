@@ -25,11 +25,18 @@ class RateLimiter:
         self.strategy = MovingWindowRateLimiter(storage)
         self.namespace = namespace
 
-    def hit(self, key: str) -> int | None:
-        """Count one hit; return None if allowed, else whole seconds to wait (>= 1)."""
+    def peek(self, key: str) -> int | None:
+        """Would a hit be allowed? None if so, else whole seconds to wait; counts nothing."""
         for item in self.limits:
             if not self.strategy.test(item, self.namespace, key):
                 return self._retry_after(item, key)
+        return None
+
+    def hit(self, key: str) -> int | None:
+        """Count one hit; return None if allowed, else whole seconds to wait (>= 1)."""
+        retry = self.peek(key)
+        if retry is not None:
+            return retry
         for item in self.limits:
             if not self.strategy.hit(item, self.namespace, key):
                 return self._retry_after(item, key)

@@ -372,9 +372,9 @@ class VoiceService:
                 question, normalized, digest, GenerationContext.from_payload(context), request_id
             )
             handed = True  # the question flow counts the rate limit from here on
-            # The flow's own entry point, with the interaction id the request_id and
-            # the voice fee's hold were made for (ask() would mint another id).
-            self.explanations._start(
+            # With the interaction id the request_id and the voice fee's hold were
+            # made for (ask() would mint another id).
+            self.explanations.start_question(
                 caller, request, interaction_id, "voice", self.limits.voice_fee, gate
             )
         except Exception as exc:
@@ -429,11 +429,9 @@ class VoiceService:
 
     def _check_rate(self, caller: Caller, voice_id: str) -> None:
         """Peek at the limit (the question flow counts the hit itself)."""
-        limiter = self.explanations.limiter
-        for item in limiter.limits:
-            if not limiter.strategy.test(item, limiter.namespace, caller.user_id):
-                retry = limiter._retry_after(item, caller.user_id)
-                raise ServiceError("rate_limited", retry_after=retry, voice_id=voice_id)
+        retry = self.explanations.limiter.peek(caller.user_id)
+        if retry is not None:
+            raise ServiceError("rate_limited", retry_after=retry, voice_id=voice_id)
 
     def _check_credits(self, caller: Caller, voice_id: str, interaction_id: str) -> None:
         needed = self.limits.voice_fee + self.limits.cheapest_question

@@ -149,7 +149,7 @@ class StubExplanations:
     def notify_credits(self, user_id: str, change: Any, delta: int, action: str) -> None:
         self.credit_events.append((delta, action))
 
-    def _start(
+    def start_question(
         self,
         caller: Caller,
         request: QuestionRequest,
