@@ -337,8 +337,15 @@ def test_expired_session_id_gets_a_new_session(env: Env, opened: list[Attempt]) 
     first = connect(env, opened, auth={"token": token})
     session_id = first.wait_ready()["session_id"]
     first.close()
-    env.redis.client.pexpire(f"session:{session_id}", 1)
+    # Let the server record the disconnect first: it renews the TTL when it does.
+    key = f"session:{session_id}"
+    deadline = time.monotonic() + 5
+    while env.redis.client.hget(key, "sid") != "" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert env.redis.client.hget(key, "sid") == ""
+    env.redis.client.pexpire(key, 1)
     time.sleep(0.05)
+    assert env.redis.client.exists(key) == 0
     again = connect(env, opened, auth={"token": token, "session_id": session_id})
     assert again.wait_ready()["session_id"] != session_id
 
