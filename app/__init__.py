@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     from app.blueprints.api import api_bp
     from app.blueprints.health import health_bp
+    from app.request_ids import init_request_ids
 
+    init_request_ids(app)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
     if settings.web_client_enabled:

@@ -13,6 +13,7 @@ from app import metrics
 from app.auth.tokens import extract_token
 from app.container import SocketContext
 from app.extensions import socketio
+from app.request_ids import bind_connection
 from app.services.errors import MESSAGES_ES, ServiceError
 from app.socket_events.ack_gate import open_gate
 from app.socket_events.handling import container, send_error
@@ -37,6 +38,8 @@ def on_connect(auth: Any = None) -> None:
     if not claims:
         raise _refuse("invalid_token")
     sid: str = request.sid  # type: ignore[attr-defined]
+    bind_connection(sid, str(claims["sub"]))
+    log.info("socket_connected")
     requested = auth.get("session_id") if isinstance(auth, dict) else None
     opened = c.session_service.open(claims, requested, sid)
     session_id = opened.session.session_id

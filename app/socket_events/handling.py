@@ -13,6 +13,7 @@ from flask import current_app, request
 from app import metrics
 from app.container import Container, SocketContext
 from app.extensions import socketio
+from app.request_ids import bind_connection
 from app.services.errors import ServiceError
 from app.services.explanation_service import Caller
 from app.socket_events.ack_gate import open_gate
@@ -54,6 +55,7 @@ def socket_handler(event: str) -> Callable[[Callable[..., dict[str, Any]]], Call
             payload = args[0] if args else {}
             try:
                 caller = current_caller()
+                bind_connection(caller.sid, caller.user_id)
                 container().session_service.touch(caller.session_id)
                 result = fn(caller, payload, open_gate())
                 return {"ok": True, **result}
