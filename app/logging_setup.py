@@ -9,7 +9,9 @@ from typing import Any
 
 import structlog
 
-_SECRET_KEYS = re.compile(r"(token|secret|password|authorization|api_?key|dsn)", re.I)
+_SECRET_KEYS = re.compile(
+    r"((^|_)token$|^token|secret|password|authorization|api_?key|dsn|cookie)", re.I
+)
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 
 
@@ -21,6 +23,16 @@ def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]
         elif isinstance(value, str):
             event[key] = _JWT.sub("[redacted-jwt]", value)
     return event
+
+
+class RedactingFilter(logging.Filter):
+    """The same JWT scrubbing for plain `logging` lines (werkzeug, libraries)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if _JWT.search(message):
+            record.msg, record.args = _JWT.sub("[redacted-jwt]", message), None
+        return True
 
 
 def configure_logging(level: str, fmt: str) -> None:
@@ -45,5 +57,13 @@ def configure_logging(level: str, fmt: str) -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    for handler in [h for h in root.handlers if getattr(h, "_guia", False)]:
+        root.removeHandler(handler)  # re-configured: write to the current stderr
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.addFilter(RedactingFilter())
+    handler._guia = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

@@ -62,15 +62,22 @@ class GenerationService:
     ) -> None:
         """Generate into the feed of `question_hash`; never raises."""
         try:
-            steps, result = self._generate(question, context, question_hash)
+            steps, result, engine = self._generate(question, context, question_hash)
             explanation = Explanation(steps=steps, total_duration=result.total_duration)
-            answer_id = self._store(question, normalized, question_hash, explanation, result)
+            refuted = self._refuted(question, explanation, result)
+            answer_id = (
+                None
+                if refuted
+                else self._store(question, normalized, question_hash, explanation, result)
+            )
             self._record(interaction_id, result)
             self.feeds.append(
                 question_hash,
                 "done",
                 {"answer_id": answer_id, "total_steps": len(steps), "engine": result.engine},
             )
+            if refuted:
+                self._regenerate_once(engine, question, normalized, question_hash, context)
         except EngineError as exc:
             log.warning("generation_failed", code=exc.code, interaction_id=interaction_id)
             self._fail(question_hash, exc.code, exc.message)
@@ -83,7 +90,7 @@ class GenerationService:
 
     def _generate(
         self, question: str, context: GenerationContext, question_hash: str
-    ) -> tuple[list[Step], GenerationResult]:
+    ) -> tuple[list[Step], GenerationResult, AnswerEngine]:
         for engine in self.engines:
             result = GenerationResult()
             steps: list[Step] = []
@@ -98,7 +105,7 @@ class GenerationService:
             if not steps:
                 raise EngineError("generation_failed", "")
             result.engine = result.engine or engine.name
-            return steps, result
+            return steps, result, engine
         raise EngineError("ai_unavailable", "")
 
     def _store(
@@ -109,11 +116,7 @@ class GenerationService:
         explanation: Explanation,
         result: GenerationResult,
     ) -> str | None:
-        """Cache a fully valid answer; a model answer that SymPy refutes is not cached."""
-        if self.checker is not None and result.engine != "offline":
-            if self.checker(question, explanation) is False:
-                log.warning("answer_refuted", question_hash=question_hash)
-                return None
+        """Cache a fully valid answer."""
         source = result.engine if result.engine in ("offline", "openai") else "admin"
         with self.uow_factory() as uow:
             stored = uow.answers.add_if_absent(
@@ -121,6 +124,35 @@ class GenerationService:
             )
             uow.commit()
         return stored.id
+
+    def _refuted(self, question: str, explanation: Explanation, result: GenerationResult) -> bool:
+        """A model's math that SymPy shows wrong is never cached (the CAS is trusted)."""
+        if self.checker is None or result.engine == "offline":
+            return False
+        return self.checker(question, explanation) is False
+
+    def _regenerate_once(
+        self,
+        engine: AnswerEngine,
+        question: str,
+        normalized: str,
+        question_hash: str,
+        context: GenerationContext,
+    ) -> None:
+        """Ask again once, off the stream; cache the new answer unless it is refuted too."""
+        log.warning("answer_refuted", question_hash=question_hash)
+        try:
+            result = GenerationResult()
+            steps = list(engine.generate(question, context, result))
+            result.engine = result.engine or engine.name
+            explanation = Explanation(steps=steps, total_duration=result.total_duration)
+        except (EngineError, CannotAnswer, ValidationError):
+            log.warning("regeneration_failed", question_hash=question_hash)
+            return
+        if self._refuted(question, explanation, result):
+            log.warning("answer_refuted_twice", question_hash=question_hash)
+            return
+        self._store(question, normalized, question_hash, explanation, result)
 
     def _record(self, interaction_id: str, result: GenerationResult) -> None:
         fields: dict[str, Any] = {"engine": result.engine or None}

@@ -21,11 +21,15 @@ from app.socket_events.handling import container, send_error
 log = structlog.get_logger(__name__)
 
 
-def _refuse(reason: str) -> ConnectionRefusedError:
+TOO_MANY_CONNECTIONS_ES = (
+    "Demasiados intentos de conexión desde tu red. Espera un minuto e inténtalo de nuevo."
+)
+
+
+def _refuse(reason: str, message: str = MESSAGES_ES["unauthorized"]) -> ConnectionRefusedError:
+    """The protocol's one refusal shape; the message says what the student can do."""
     metrics.connect_refused.labels(reason=reason).inc()
-    return ConnectionRefusedError(
-        "unauthorized", {"code": "unauthorized", "message": MESSAGES_ES["unauthorized"]}
-    )
+    return ConnectionRefusedError("unauthorized", {"code": "unauthorized", "message": message})
 
 
 @socketio.on("connect")
@@ -33,7 +37,7 @@ def on_connect(auth: Any = None) -> None:
     c = container()
     ip = request.remote_addr or "unknown"
     if c.connect_limiter.hit(ip) is not None:
-        raise _refuse("rate_limited")
+        raise _refuse("rate_limited", TOO_MANY_CONNECTIONS_ES)
     claims = c.verifier.verify(extract_token(auth, request.headers))
     if not claims:
         raise _refuse("invalid_token")

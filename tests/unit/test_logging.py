@@ -83,3 +83,21 @@ def test_ordinary_fields_are_untouched(capsys: pytest.CaptureFixture[str]) -> No
     assert line["interaction_id"] == "i-1"
     assert line["question"] == "¿cuánto es 2+2?"
     assert line["steps"] == 3
+
+
+def test_plain_logging_lines_are_scrubbed_of_jwts(capfd: pytest.CaptureFixture[str]) -> None:
+    import logging
+
+    configure_logging("INFO", "json")
+    logging.getLogger("werkzeug.probe").warning("bad request line GET /?t=%s", TOKEN)
+    captured = capfd.readouterr()
+    assert TOKEN not in captured.err + captured.out
+    assert "[redacted-jwt]" in captured.err + captured.out
+
+
+def test_token_counts_are_not_mistaken_for_secrets(capfd: pytest.CaptureFixture[str]) -> None:
+    configure_logging("INFO", "json")
+    structlog.get_logger("probe").info("usage", prompt_tokens=12, completion_tokens=34)
+    captured = capfd.readouterr()
+    line = next(x for x in (captured.err + captured.out).splitlines() if '"usage"' in x)
+    assert json.loads(line)["prompt_tokens"] == 12
