@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     SUPABASE_SERVICE_KEY: str | None = None
     SUPABASE_ANON_KEY: str | None = None
     DEV_JWT_SECRET: str | None = None
+    JWKS_CACHE_S: float = Field(default=600, gt=0, le=600)
+    JWKS_MIN_REFETCH_S: float = Field(default=30, ge=0)
     OPENAI_API_KEY: str | None = None
     OPENAI_BASE_URL: str | None = None
     OPENAI_MODEL: str = "gpt-4o-mini"

@@ -129,7 +129,11 @@ def build_container(settings: Settings, socketio: SocketIO) -> Container:
         settings=settings,
         db=db,
         redis=client,
-        verifier=TokenVerifier(settings),
+        verifier=TokenVerifier(
+            settings,
+            jwks_ttl_s=settings.JWKS_CACHE_S,
+            jwks_min_refetch_s=settings.JWKS_MIN_REFETCH_S,
+        ),
         sessions=sessions,
         question_limiter=question_limiter,
         connect_limiter=RateLimiter(storage, settings.RATE_LIMIT_CONNECTIONS, "connections"),

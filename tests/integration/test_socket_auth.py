@@ -54,8 +54,20 @@ class Env:
                 **common,
             )
         )
+        # A server that trusts fetched keys for 1 s and may re-fetch at once, so a key
+        # removed from the JWKS stops being accepted within the test.
+        self.rotating = AppServer(
+            server_env(
+                DATABASE_URL=self.pg.url,
+                REDIS_URL=self.redis.url,
+                JWKS_CACHE_S="1",
+                JWKS_MIN_REFETCH_S="0",
+                **common,
+            )
+        )
         self.server.wait_ready()
         self.limited.wait_ready()
+        self.rotating.wait_ready()
         # Published after start-up, before the server's first JWKS fetch (lazy, on the
         # first token): it stands for a key rotated in while the server runs.
         self.late = self.fake.add_key("ES256")
@@ -67,7 +79,7 @@ class Env:
         return token
 
     def close(self) -> None:
-        for server in (self.server, self.limited):
+        for server in (self.server, self.limited, self.rotating):
             server.stop()
         self.pg.close()
         self.redis.close()
@@ -253,6 +265,19 @@ def test_key_published_after_start_is_accepted_without_restart(
     assert attempt.wait_ready()["user_id"] == user_id
     # The keys published before it keep working next to it.
     assert connect(env, opened, auth={"token": env.token(env.es)}).accepted
+
+
+def test_key_removed_from_the_jwks_is_refused_after_the_cache_expires(
+    env: Env, opened: list[Attempt]
+) -> None:
+    old = env.fake.add_key("ES256")
+    assert connect(env, opened, server=env.rotating, auth={"token": env.token(old)}).accepted
+    env.fake.remove_key(old.kid)
+    new = env.fake.add_key("RS256")
+    time.sleep(1.3)
+    # A fresh token (not one the verifier already checked) signed with the removed key.
+    assert_refused(connect(env, opened, server=env.rotating, auth={"token": env.token(old)}))
+    assert connect(env, opened, server=env.rotating, auth={"token": env.token(new)}).accepted
 
 
 def test_session_ready_is_the_only_event_after_connect(env: Env, opened: list[Attempt]) -> None:
