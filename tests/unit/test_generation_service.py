@@ -130,3 +130,15 @@ def test_offline_answers_are_not_second_guessed(parts) -> None:  # type: ignore[
     service = GenerationService([engine], feeds, db.unit_of_work, checker=lambda q, e: False)
     run(service)
     assert engine.calls == 1 and cached(db) is not None
+
+
+def test_can_try_asks_engines_that_recognize_questions() -> None:
+    from app.services.engines.offline_math import OfflineMathEngine
+
+    offline_only = GenerationService([OfflineMathEngine()], None, None)  # type: ignore[arg-type]
+    assert offline_only.can_try("resuelve 2x + 3 = 7")
+    assert not offline_only.can_try("¿Quién fue Benito Juárez?")
+    with_model = GenerationService(
+        [OfflineMathEngine(), ScriptedEngine("openai", ["a"])], None, None  # type: ignore[arg-type]
+    )
+    assert with_model.can_try("¿Quién fue Benito Juárez?")

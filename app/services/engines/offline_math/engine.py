@@ -70,6 +70,10 @@ class OfflineMathEngine:
         self.budget_s = budget_s
         self.isolate = fork_available() if isolate is None else isolate
 
+    def can_answer(self, question: str) -> bool:
+        """Lets the flow refuse a question no engine can take before charging for it."""
+        return can_answer(question)
+
     def _solve(self, task: Task) -> list[dict[str, Any]]:
         try:
             if self.isolate:
