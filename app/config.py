@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+MESSAGE_FRAMING_BYTES = 64 * 1024  # JSON keys, voice_id, Socket.IO/Engine.IO framing
 
 
 class ConfigError(RuntimeError):
@@ -95,6 +96,17 @@ class Settings(BaseSettings):
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _message_fits_a_clip(self) -> Settings:
+        """A whole clip sent in one `voice_complete` must fit in one message."""
+        needed = self.MAX_AUDIO_BYTES * 4 // 3 + MESSAGE_FRAMING_BYTES
+        if self.MAX_MESSAGE_BYTES < needed:
+            raise ValueError(
+                f"MAX_MESSAGE_BYTES must be at least 4/3 x MAX_AUDIO_BYTES plus framing "
+                f"({needed}) so a whole clip fits in one message"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_requirements(self) -> Settings:

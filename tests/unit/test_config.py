@@ -183,3 +183,12 @@ def test_env_example_lists_every_setting_with_its_default() -> None:
             assert shown == "", name
         else:
             assert shown == str(value).removesuffix(".0"), (name, shown, value)
+
+
+def test_message_limit_must_hold_a_whole_base64_clip() -> None:
+    from app.config import ConfigError, load_settings
+
+    with pytest.raises(ConfigError, match="MAX_MESSAGE_BYTES"):
+        load_settings(MAX_AUDIO_BYTES=12_000_000, MAX_MESSAGE_BYTES=16_000_000)
+    ok = load_settings(MAX_AUDIO_BYTES=1_000_000, MAX_MESSAGE_BYTES=2_000_000)
+    assert ok.MAX_MESSAGE_BYTES == 2_000_000
