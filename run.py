@@ -1,7 +1,11 @@
 """Start the server with the current environment: `python run.py`."""
 
-from app import create_app
-from app.extensions import socketio
+from async_boot import patch_if_gevent
+
+patch_if_gevent()  # before any other import: gevent must patch the standard library first
+
+from app import create_app  # noqa: E402
+from app.extensions import socketio  # noqa: E402
 
 app = create_app()
 

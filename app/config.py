@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     def _message_fits_a_clip(self) -> Settings:
         """A whole clip sent in one `voice_complete` must fit in one message."""
         needed = self.MAX_AUDIO_BYTES * 4 // 3 + MESSAGE_FRAMING_BYTES
-        if self.MAX_MESSAGE_BYTES < needed:
+        if needed > self.MAX_MESSAGE_BYTES:
             raise ValueError(
                 f"MAX_MESSAGE_BYTES must be at least 4/3 x MAX_AUDIO_BYTES plus framing "
                 f"({needed}) so a whole clip fits in one message"

@@ -5,16 +5,20 @@
     <= 15 ms).
 (b) The reference workload: one cached explanation of 5 steps × (40 one-word
     chunks + 3 canvas commands) = 227 events, words 50 ms apart. Levels of
-    50, 100, 200, 400, 800 concurrent streams until one fails: a level passes
+    50, 100, 200, 300, 400, 600, 800, 1000 concurrent streams until one fails: a level passes
     when every stream got every event (seq 0..226, none missing or repeated)
     and p99 of actual / nominal duration is <= 1.10. Also server CPU per event
     (/proc/<pid>/stat) and memory per connection (RSS delta / connections).
 
 Clients speak Engine.IO v4 / Socket.IO v5 directly over websocket-client (one
 thread per connection) in several processes, so the client side is cheap and
-not the bottleneck. Writes bench/results/streams.json. Bounded: < 10 minutes.
+not the bottleneck. Each async mode gets its own fresh server process, one
+after the other in the same run (`--async-mode both`, the default), so the
+ratio between them is measured under the same machine load. Writes
+bench/results/streams.json. Bounded: < 8 minutes per mode.
 
-    .venv/bin/python bench/bench_streams.py [--max-level 800] [--quick]
+    .venv/bin/python bench/bench_streams.py [--async-mode both|threading|gevent]
+        [--max-level 1000] [--quick]
 """
 
 from __future__ import annotations
@@ -349,54 +353,51 @@ def bench_level(
     return level
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-level", type=int, default=800)
-    parser.add_argument("--latency-clients", type=int, default=200)
-    parser.add_argument("--quick", action="store_true", help="levels 50 and 100 only")
-    args = parser.parse_args()
-    started = time.monotonic()
+LEVELS = (50, 100, 200, 300, 400, 600, 800, 1000)
+MODE_BUDGET_S = 420  # per async mode; a level is not started after this
 
-    answer = reference_answer()
-    plan = plan_of(answer)
-    pace = WORD_SPACING_MS / plan.unit_ms
+
+def bench_mode(
+    mode: str, args: argparse.Namespace, pg: PgDatabase, question: str, pace: float
+) -> dict[str, Any]:
+    """(a) and (b) against one fresh server process in `mode`."""
+    started = time.monotonic()
+    plan = plan_of(reference_answer())
     nominal_ms = plan.offsets[-1] * pace
     total_events = len(plan)
     seed = json.loads((ROOT / "migrations" / "seed_data.json").read_text(encoding="utf-8"))
     cached_question = seed["answers"][11]["question"]
-
-    pg, rds = PgDatabase("guia_bench"), RedisDb()
+    rds = RedisDb()
     server: ServerProcess | None = None
-    report: dict[str, Any] = {}
     try:
-        question = f"Explicación de referencia para el banco de pruebas {uuid.uuid4().hex[:6]}"
-        pg.insert_answer(question, answer)
         server = start_server(
             pg.dsn,
             rds.url,
             STREAM_PACE=f"{pace:.6f}",
             NEW_USER_CREDITS=1000,
             LOG_LEVEL="ERROR",
+            SOCKETIO_ASYNC_MODE=mode,
         )
         print(
-            f"server pid {server.pid}, pace {pace:.4f}, {total_events} events, "
+            f"[{mode}] server pid {server.pid}, pace {pace:.4f}, {total_events} events, "
             f"nominal {nominal_ms / 1000:.2f} s",
             flush=True,
         )
         latency = bench_latency(server, cached_question, args.latency_clients)
         print(
-            f"(a) ask → explanation_start over {latency['clients']} clients: "
+            f"[{mode}] (a) ask → explanation_start over {latency['clients']} clients: "
             f"p50 {latency['p50_ms']} ms, p99 {latency['p99_ms']} ms",
             flush=True,
         )
         levels = []
-        n = 50
         best = 0
-        while n <= args.max_level and time.monotonic() - started < 480:
+        for n in LEVELS:
+            if n > args.max_level or time.monotonic() - started > MODE_BUDGET_S:
+                break
             level = bench_level(server, question, n, total_events, nominal_ms)
             levels.append(level)
             print(
-                f"(b) {n} streams: complete {level['complete']}/{n}, missing "
+                f"[{mode}] (b) {n} streams: complete {level['complete']}/{n}, missing "
                 f"{level['events_missing']}, p50 {level['p50_ratio']}, p99 {level['p99_ratio']}, "
                 f"{level['cpu_us_per_event']} µs CPU/event, {level['rss_per_connection_kb']} KB/conn"
                 f" → {'pass' if level['pass'] else 'FAIL'}",
@@ -407,45 +408,96 @@ def main() -> int:
             best = n
             if args.quick and n >= 100:
                 break
-            n *= 2
-        passing = [lv for lv in levels if lv["pass"]]
-        report = {
-            "machine": {"cpus": os.cpu_count(), "async_mode": "threading"},
-            "workload": {
-                "steps": 5,
-                "chunks_per_step": 40,
-                "canvas_per_step": 3,
-                "events": total_events,
-                "word_spacing_ms": WORD_SPACING_MS,
-                "stream_pace": round(pace, 6),
-                "nominal_s": round(nominal_ms / 1000, 3),
-                "tolerance": TOLERANCE,
-            },
-            "latency": latency,
-            "levels": levels,
-            "max_streams_within_10pct": best,
-            "cpu_us_per_event": (
-                statistics.median(
-                    [lv["cpu_us_per_event"] for lv in passing or levels if lv["cpu_us_per_event"]]
-                )
-                if levels
-                else None
-            ),
-            "rss_per_connection_kb": (
-                statistics.median([lv["rss_per_connection_kb"] for lv in passing or levels])
-                if levels
-                else None
-            ),
-            "elapsed_s": round(time.monotonic() - started, 1),
-        }
     finally:
         if server is not None:
             server.stop()
         rds.close()
+    passing = [lv for lv in levels if lv["pass"]]
+    measured = passing or levels
+    return {
+        "async_mode": mode,
+        "latency": latency,
+        "levels": levels,
+        "max_streams_within_10pct": best,
+        "cpu_us_per_event": (
+            statistics.median([lv["cpu_us_per_event"] for lv in measured if lv["cpu_us_per_event"]])
+            if levels
+            else None
+        ),
+        "rss_per_connection_kb": (
+            statistics.median([lv["rss_per_connection_kb"] for lv in measured]) if levels else None
+        ),
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max-level", type=int, default=LEVELS[-1])
+    parser.add_argument("--latency-clients", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="levels 50 and 100 only")
+    parser.add_argument(
+        "--async-mode",
+        choices=("both", "threading", "gevent"),
+        default="both",
+        help="server async mode(s); 'both' measures threading then gevent in one run",
+    )
+    args = parser.parse_args()
+    modes = ["threading", "gevent"] if args.async_mode == "both" else [args.async_mode]
+    started = time.monotonic()
+
+    answer = reference_answer()
+    plan = plan_of(answer)
+    pace = WORD_SPACING_MS / plan.unit_ms
+    pg = PgDatabase("guia_bench")
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        question = f"Explicación de referencia para el banco de pruebas {uuid.uuid4().hex[:6]}"
+        pg.insert_answer(question, answer)
+        for mode in modes:
+            results[mode] = bench_mode(mode, args, pg, question, pace)
+    finally:
         pg.close()
+    report: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count()},
+        "workload": {
+            "steps": 5,
+            "chunks_per_step": 40,
+            "canvas_per_step": 3,
+            "events": len(plan),
+            "word_spacing_ms": WORD_SPACING_MS,
+            "stream_pace": round(pace, 6),
+            "nominal_s": round(plan.offsets[-1] * pace / 1000, 3),
+            "tolerance": TOLERANCE,
+            "levels": [n for n in LEVELS if n <= args.max_level],
+        },
+        "modes": results,
+        "elapsed_s": round(time.monotonic() - started, 1),
+    }
+    if "threading" in results and "gevent" in results:
+        t, g = results["threading"], results["gevent"]
+        report["gevent_vs_threading"] = {
+            "streams_kept": ratio(g["max_streams_within_10pct"], t["max_streams_within_10pct"]),
+            "cpu_per_event": ratio(g["cpu_us_per_event"], t["cpu_us_per_event"]),
+            "latency_p99": ratio(g["latency"]["p99_ms"], t["latency"]["p99_ms"]),
+            "rss_per_connection": ratio(g["rss_per_connection_kb"], t["rss_per_connection_kb"]),
+        }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps({k: v for k, v in report.items() if k != "levels"}, indent=2))
+    summary = {mode: {k: v for k, v in r.items() if k != "levels"} for mode, r in results.items()}
+    print(
+        json.dumps(
+            {
+                "modes": summary,
+                **{k: v for k, v in report.items() if k not in ("modes", "workload")},
+            },
+            indent=2,
+        )
+    )
     return 0
 
 
