@@ -138,7 +138,11 @@ def build_container(settings: Settings, socketio: SocketIO) -> Container:
         question_limiter=question_limiter,
         connect_limiter=RateLimiter(storage, settings.RATE_LIMIT_CONNECTIONS, "connections"),
         session_service=SessionService(
-            sessions, db.unit_of_work, settings.NEW_USER_CREDITS, is_connected
+            sessions,
+            db.unit_of_work,
+            settings.NEW_USER_CREDITS,
+            is_connected,
+            shared_instances=bool(settings.SOCKETIO_MESSAGE_QUEUE),
         ),
         explanations=explanations,
         generation=generation,

@@ -304,6 +304,15 @@ class ExplanationService:
         for stream in mine:
             stream.pause(persist=True)
 
+    def mark_paused(self, interaction_id: str) -> None:
+        """Record a takeover's pause for an explanation held by another instance."""
+        if interaction_id not in self.streams:
+            state = self.states.get(interaction_id)
+            if state is not None:
+                self.states.save_position(
+                    interaction_id, state.next_seq, state.step_index, state.chunk_index, True
+                )
+
     def active_interaction(self, session_id: str) -> dict[str, Any] | None:
         session = self.sessions.get_session(session_id)
         if not session or not session.active_interaction_id:

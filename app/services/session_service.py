@@ -26,11 +26,15 @@ class SessionService:
         uow_factory: UowFactory,
         new_user_credits: int,
         is_connected: Callable[[str], bool],
+        shared_instances: bool = False,
     ) -> None:
         self.sessions = sessions
         self.uow_factory = uow_factory
         self.new_user_credits = new_user_credits
         self.is_connected = is_connected
+        # With a message queue the holder may live on another instance, where a
+        # relayed disconnect reaches it; locally we can tell whether it still lives.
+        self.shared_instances = shared_instances
 
     def open(self, claims: dict[str, Any], requested_session_id: Any, sid: str) -> OpenedSession:
         """Reuse the requested session only for the same user while it lives."""
@@ -47,8 +51,9 @@ class SessionService:
         if session is None:
             session = self.sessions.create_session(user_id, sid)
         else:
-            if session.sid and session.sid != sid and self.is_connected(session.sid):
-                taken_over = session.sid
+            if session.sid and session.sid != sid:
+                if self.shared_instances or self.is_connected(session.sid):
+                    taken_over = session.sid
             self.sessions.update_session(session.session_id, sid=sid)
         return OpenedSession(session, credits, taken_over)
 

@@ -53,11 +53,17 @@ def on_connect(auth: Any = None) -> None:
     c.sockets[sid] = SocketContext(str(claims["sub"]), session_id, claims.get("email"))
     join_room(f"user:{claims['sub']}")
     metrics.connections.inc()
+    active = c.explanations.active_interaction(session_id)
+    if active is not None and opened.taken_over_sid:
+        # The holder may stream on another instance until the relayed disconnect
+        # lands; it records its final position when it stops. Here it is paused.
+        active["paused"] = True
+        c.explanations.mark_paused(active["interaction_id"])
     ready = {
         "session_id": session_id,
         "user_id": str(claims["sub"]),
         "credits": opened.credits,
-        "active_interaction": c.explanations.active_interaction(session_id),
+        "active_interaction": active,
     }
     # The CONNECT packet goes out when this handler returns: send session_ready after it.
     socketio.start_background_task(_after_connect, open_gate(), sid, ready, opened.taken_over_sid)
