@@ -40,21 +40,23 @@ def _clamp(value: float, low: float, high: float) -> float:
 
 
 def _coord(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else round(float(value), 2)
+    """Two decimals at most; integral values as int, so a second pass changes nothing."""
+    rounded = round(float(value), 2)
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 def _plain(text: Any, limit: int) -> str | None:
     if not isinstance(text, str):
         return None
     cleaned = text.replace("\x00", "").strip()
-    return cleaned[:limit] or None
+    return cleaned[:limit].rstrip() or None
 
 
 def _point(cmd: dict[str, Any], kx: str, ky: str) -> tuple[float, float] | None:
     x, y = _num(cmd.get(kx)), _num(cmd.get(ky))
     if x is None or y is None:
         return None
-    return _clamp(x, 0, BOARD_WIDTH), _clamp(y, 0, BOARD_HEIGHT)
+    return _coord(_clamp(x, 0, BOARD_WIDTH)), _coord(_clamp(y, 0, BOARD_HEIGHT))
 
 
 def _style(cmd: dict[str, Any], out: dict[str, Any], keys: tuple[str, ...]) -> None:
@@ -63,7 +65,7 @@ def _style(cmd: dict[str, Any], out: dict[str, Any], keys: tuple[str, ...]) -> N
         if value is None:
             continue
         if key in ("color", "fill"):
-            if isinstance(value, str) and _COLOR.match(value):
+            if isinstance(value, str) and _COLOR.fullmatch(value):
                 out[key] = value.lower()
         elif key in ("size", "width"):
             low, high = SIZE_RANGE if key == "size" else WIDTH_RANGE
@@ -85,7 +87,7 @@ def sanitize_command(cmd: Any) -> dict[str, Any] | None:
         body = _plain(cmd.get("text" if op == "text" else "latex"), MAX_CANVAS_TEXT_CHARS)
         if point is None or body is None:
             return None
-        out.update(x=_coord(point[0]), y=_coord(point[1]))
+        out.update(x=point[0], y=point[1])
         out["text" if op == "text" else "latex"] = body
         _style(cmd, out, ("size", "color"))
         return out
@@ -93,7 +95,7 @@ def sanitize_command(cmd: Any) -> dict[str, Any] | None:
         a, b = _point(cmd, "x1", "y1"), _point(cmd, "x2", "y2")
         if a is None or b is None:
             return None
-        out.update(x1=_coord(a[0]), y1=_coord(a[1]), x2=_coord(b[0]), y2=_coord(b[1]))
+        out.update(x1=a[0], y1=a[1], x2=b[0], y2=b[1])
         _style(cmd, out, ("color", "width"))
         return out
     if op in ("rect", "highlight"):
@@ -101,10 +103,11 @@ def sanitize_command(cmd: Any) -> dict[str, Any] | None:
         w, h = _num(cmd.get("w")), _num(cmd.get("h"))
         if point is None or w is None or h is None or w <= 0 or h <= 0:
             return None
-        w, h = min(w, BOARD_WIDTH - point[0]), min(h, BOARD_HEIGHT - point[1])
+        # Rounded like the (already rounded) corner, the extent still ends on the board.
+        w, h = _coord(min(w, BOARD_WIDTH - point[0])), _coord(min(h, BOARD_HEIGHT - point[1]))
         if w <= 0 or h <= 0:
             return None
-        out.update(x=_coord(point[0]), y=_coord(point[1]), w=_coord(w), h=_coord(h))
+        out.update(x=point[0], y=point[1], w=w, h=h)
         _style(cmd, out, ("color", "fill") if op == "rect" else ("color",))
         return out
     if op == "circle":
@@ -113,10 +116,10 @@ def sanitize_command(cmd: Any) -> dict[str, Any] | None:
         if point is None or r is None or r <= 0:
             return None
         x, y = point
-        r = min(r, x, BOARD_WIDTH - x, y, BOARD_HEIGHT - y)
+        r = _coord(min(r, x, BOARD_WIDTH - x, y, BOARD_HEIGHT - y))
         if r <= 0:
             return None
-        out.update(x=_coord(x), y=_coord(y), r=_coord(r))
+        out.update(x=x, y=y, r=r)
         _style(cmd, out, ("color", "fill"))
         return out
     if op == "path":
