@@ -93,9 +93,20 @@ def plan_step(step: Step, step_index: int) -> list[PlannedEvent]:
     return events
 
 
-def unit_ms(steps: list[Step], total_duration_s: float) -> float:
-    """Milliseconds per unit of weight so the whole lasts about total_duration."""
-    weight = sum(e.weight for i, s in enumerate(steps) for e in plan_step(s, i))
+def plan_steps(steps: list[Step]) -> list[list[PlannedEvent]]:
+    """The events of every step, in order; computed once per stored answer and reused."""
+    return [plan_step(step, index) for index, step in enumerate(steps)]
+
+
+def unit_ms(
+    steps: list[Step], total_duration_s: float, planned: list[list[PlannedEvent]] | None = None
+) -> float:
+    """Milliseconds per unit of weight so the whole lasts about total_duration.
+
+    `planned` (the steps' events from `plan_steps`) saves planning the steps twice.
+    """
+    events = planned if planned is not None else plan_steps(steps)
+    weight = sum(e.weight for step_events in events for e in step_events)
     if weight <= 0:
         return MIN_UNIT_MS
     return min(MAX_UNIT_MS, max(MIN_UNIT_MS, total_duration_s * 1000.0 / weight))
@@ -121,7 +132,11 @@ class EventPlan:
         self.offsets.append(previous + event.weight * self.unit_ms)
 
     def add_step(self, step: Step) -> None:
-        for event in plan_step(step, self.steps):
+        self.add_planned(plan_step(step, self.steps))
+
+    def add_planned(self, events: list[PlannedEvent]) -> None:
+        """Append the events of the next step, already planned (`plan_step(step, self.steps)`)."""
+        for event in events:
             self._append(event)
         self.steps += 1
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +25,7 @@ from app.repositories.stream_state_repository import StreamState, StreamStateRep
 from app.services import interaction_service
 from app.services.credit_service import Prices
 from app.services.errors import ServiceError
+from app.services.event_plan import PlannedEvent, plan_steps
 from app.services.generation_service import GenerationService
 from app.services.question_service import QuestionRequest, parse_question_payload
 from app.services.rate_limiter import RateLimiter
@@ -40,6 +41,16 @@ from app.services.streaming_service import (
 log = structlog.get_logger(__name__)
 
 CreditNotifier = Callable[[str, CreditChange, int, str], None]  # user, change, delta, action
+PREPARED_ANSWERS_MAX = 512  # validated, planned cached answers kept in memory
+
+
+@dataclass(frozen=True)
+class PreparedAnswer:
+    """A stored answer validated and planned once, reused by every ask of it."""
+
+    raw: dict[str, Any]  # the stored JSON it was made from (a changed row is re-prepared)
+    explanation: Explanation
+    planned: list[list[PlannedEvent]]
 
 
 @dataclass(frozen=True)
@@ -102,6 +113,8 @@ class ExplanationService:
         self.streams: dict[str, LiveStream] = {}
         self._locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
         self._registry_lock = threading.Lock()
+        self._prepared: OrderedDict[str, PreparedAnswer] = OrderedDict()
+        self._prepared_lock = threading.Lock()
 
     # -- ask --------------------------------------------------------------------
 
@@ -208,9 +221,12 @@ class ExplanationService:
             )
             self.states.save(state)
             self.sessions.update_session(caller.session_id, active_interaction_id=interaction_id)
+            planned: list[list[PlannedEvent]] | None = None
             if cached:
-                explanation: Explanation | None = Explanation.model_validate(cached.answer)
-                source_obj: StepSource = StoredAnswerSource(explanation)
+                prepared = self._prepare(cached.id, cached.answer)
+                explanation: Explanation | None = prepared.explanation
+                planned = prepared.planned
+                source_obj: StepSource = StoredAnswerSource(prepared.explanation, planned)
             else:
                 explanation = None
                 source_obj = self._feed(request.question_hash)
@@ -223,10 +239,30 @@ class ExplanationService:
                         request.context,
                         interaction_id,
                     )
-            stream = LiveStream(state, build_plan(state, explanation), source_obj, self.deps)
+            plan = build_plan(state, explanation, planned)
+            stream = LiveStream(state, plan, source_obj, self.deps)
             self._register(stream)
             stream.run(caller.sid, after)
         return interaction_id
+
+    def _prepare(self, answer_id: str, raw: dict[str, Any]) -> PreparedAnswer:
+        """Validate and plan a stored answer once; every later ask of it reuses the result.
+
+        Validation (with canvas sanitizing) and planning cost more than the rest of
+        an ask; the row's JSON is compared so an edited answer is prepared anew.
+        """
+        with self._prepared_lock:
+            prepared = self._prepared.get(answer_id)
+            if prepared is not None and prepared.raw == raw:
+                self._prepared.move_to_end(answer_id)
+                return prepared
+        explanation = Explanation.model_validate(raw)
+        prepared = PreparedAnswer(raw, explanation, plan_steps(explanation.steps))
+        with self._prepared_lock:
+            self._prepared[answer_id] = prepared
+            while len(self._prepared) > PREPARED_ANSWERS_MAX:
+                self._prepared.popitem(last=False)
+        return prepared
 
     def _feed(self, question_hash: str) -> FeedSource:
         return FeedSource(self.feeds, question_hash, self.generation_timeout_s + 30)
@@ -364,7 +400,7 @@ class ExplanationService:
 
     def _rebuild(self, state: StreamState) -> LiveStream:
         """Recreate a stream from Redis on an instance that did not start it."""
-        explanation: Explanation | None = None
+        prepared: PreparedAnswer | None = None
         source: StepSource
         answer_id = state.answer_id
         if not answer_id and self.feeds.current(state.question_hash) is None:
@@ -376,14 +412,16 @@ class ExplanationService:
                 answer = uow.answers.get(answer_id)
             if answer is None:
                 raise ServiceError("not_found", interaction_id=state.interaction_id)
-            explanation = Explanation.model_validate(answer.answer)
-        if explanation is not None and state.source == "cache":
-            source = StoredAnswerSource(explanation)
-            plan = build_plan(state, explanation)
+            prepared = self._prepare(answer_id, answer.answer)
+        if prepared is not None and state.source == "cache":
+            source = StoredAnswerSource(prepared.explanation, prepared.planned)
+            plan = build_plan(state, prepared.explanation, prepared.planned)
         else:
             # A generated answer replays its steps in the order the feed gave them.
             source = (
-                StoredAnswerSource(explanation) if explanation else self._feed(state.question_hash)
+                StoredAnswerSource(prepared.explanation, prepared.planned)
+                if prepared
+                else self._feed(state.question_hash)
             )
             plan = build_plan(state, None)
         state.paused = True

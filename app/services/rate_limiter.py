@@ -33,11 +33,19 @@ class RateLimiter:
         return None
 
     def hit(self, key: str) -> int | None:
-        """Count one hit; return None if allowed, else whole seconds to wait (>= 1)."""
-        retry = self.peek(key)
-        if retry is not None:
-            return retry
-        for item in self.limits:
+        """Count one hit; return None if allowed, else whole seconds to wait (>= 1).
+
+        A refused hit counts against no limit. A moving-window hit is itself an atomic
+        test-and-add, so only the limits after the first need a test beforehand: one
+        Redis round trip per limit (plus one per extra limit), not two per limit.
+        """
+        if not self.limits:
+            return None
+        first, *rest = self.limits
+        for item in rest:
+            if not self.strategy.test(item, self.namespace, key):
+                return self._retry_after(item, key)
+        for item in (first, *rest):
             if not self.strategy.hit(item, self.namespace, key):
                 return self._retry_after(item, key)
         return None

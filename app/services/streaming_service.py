@@ -23,7 +23,7 @@ from app.repositories.session_repository import SessionRepository
 from app.repositories.stream_state_repository import StreamState, StreamStateRepository
 from app.services import interaction_service
 from app.services.errors import MESSAGES_ES, ServiceError
-from app.services.event_plan import GENERATED_UNIT_MS, EventPlan, unit_ms
+from app.services.event_plan import GENERATED_UNIT_MS, EventPlan, PlannedEvent, unit_ms
 
 log = structlog.get_logger(__name__)
 
@@ -52,16 +52,23 @@ class StepSource(Protocol):
 
 
 class StoredAnswerSource:
-    """All steps at once, from a cached answer."""
+    """All steps at once, from a cached answer (its events planned once, if given)."""
 
-    def __init__(self, explanation: Explanation) -> None:
+    def __init__(
+        self, explanation: Explanation, planned: list[list[PlannedEvent]] | None = None
+    ) -> None:
         self.explanation = explanation
+        self.planned = planned
         self._loaded = False
 
     def poll(self, plan: EventPlan) -> str | None:
         if not self._loaded:
-            for step in self.explanation.steps:
-                plan.add_step(step)
+            if self.planned is not None and plan.steps == 0:
+                for events in self.planned:
+                    plan.add_planned(events)
+            else:
+                for step in self.explanation.steps:
+                    plan.add_step(step)
             plan.finish()
             self._loaded = True
         return None
@@ -215,13 +222,37 @@ class LiveStream:
                 return
             self._rebase()
         next_phrase_at = time.monotonic()
+        scale = self.deps.pace / 1000.0  # plan milliseconds → seconds of wall clock
+        offsets = self.plan.offsets
+        events = self.plan.events
         try:
             while True:
+                # One lock section per event: wait for its deadline (woken early by
+                # pause, stop, replace or rewind, which change epoch or next_seq) and
+                # send it under the lock, so a pause never races a send.
                 with self.cond:
-                    if self.epoch != epoch:
-                        return
-                    seq = self.next_seq
-                if not self._available(seq):
+                    while True:
+                        if self.epoch != epoch:
+                            return
+                        seq = self.next_seq
+                        if not self._available(seq):
+                            event = None
+                            break
+                        delay = self.t0 + offsets[seq] * scale - time.monotonic()
+                        if delay <= 0:
+                            event = events[seq]
+                            payload = {"interaction_id": self.state.interaction_id, "seq": seq}
+                            payload.update(event.payload)
+                            if event.name == "explanation_complete":
+                                payload["duration_ms"] = int(
+                                    (time.monotonic() - self.started_at) * 1000
+                                )
+                            self.deps.emit(event.name, payload, self.sid or "")
+                            self.next_seq = seq + 1
+                            self.step_index, self.chunk_index = event.step_index, event.chunk_index
+                            break
+                        self.cond.wait(delay)
+                if event is None:
                     error = self.source.poll(self.plan)
                     if error:
                         self._fail(epoch, error)
@@ -236,25 +267,14 @@ class LiveStream:
                     if not self._wait(epoch, FEED_POLL_S):
                         return
                     continue
-                due = self.t0 + self.plan.offsets[seq] * self.deps.pace / 1000.0
-                delay = due - time.monotonic()
-                if delay > 0 and not self._wait(epoch, delay):
-                    return
-                with self.cond:
-                    if self.epoch != epoch or self.next_seq != seq:
-                        continue
-                    event = self.plan.events[seq]
-                    payload = {"interaction_id": self.interaction_id, "seq": seq, **event.payload}
-                    if event.name == "explanation_complete":
-                        payload["duration_ms"] = int((time.monotonic() - self.started_at) * 1000)
-                    self.deps.emit(event.name, payload, self.sid or "")
-                    self.next_seq = seq + 1
-                    self.step_index, self.chunk_index = event.step_index, event.chunk_index
-                if event.name == "explanation_start" and seq == 0:
+                name = event.name
+                if name == "content_chunk" or name == "canvas_command":
+                    continue
+                if name == "explanation_start" and seq == 0:
                     interaction_service.mark_started(self.deps.uow_factory, self.interaction_id)
-                elif event.name == "step_complete":
+                elif name == "step_complete":
                     self._persist(paused=False)
-                elif event.name == "explanation_complete":
+                elif name == "explanation_complete":
                     self._complete(epoch)
                     return
         except Exception:  # a stream must never die silently
@@ -296,8 +316,15 @@ class LiveStream:
         self.deps.states.delete(self.interaction_id)
 
 
-def build_plan(state: StreamState, explanation: Explanation | None) -> EventPlan:
-    """The plan's header is a pure function of the state, so every instance agrees."""
+def build_plan(
+    state: StreamState,
+    explanation: Explanation | None,
+    planned: list[list[PlannedEvent]] | None = None,
+) -> EventPlan:
+    """The plan's header is a pure function of the state, so every instance agrees.
+
+    `planned` is `plan_steps(explanation.steps)` when the caller already has it.
+    """
     if explanation is not None:
         header = {
             "question": state.question,
@@ -305,7 +332,7 @@ def build_plan(state: StreamState, explanation: Explanation | None) -> EventPlan
             "total_steps": len(explanation.steps),
             "total_duration": explanation.total_duration,
         }
-        unit = unit_ms(explanation.steps, explanation.total_duration)
+        unit = unit_ms(explanation.steps, explanation.total_duration, planned)
     else:
         header = {
             "question": state.question,
