@@ -14,6 +14,10 @@ def make_storage(redis_url: str) -> Storage:
     """Redis storage for real deployments; in-process storage for `memory://`."""
     if redis_url.startswith("memory://"):
         return MemoryStorage()
+    if redis_url.startswith(("redis://", "rediss://")):
+        from app.repositories.redis_client import blocking_pool
+
+        return storage_from_string(redis_url, connection_pool=blocking_pool(redis_url))
     return storage_from_string(redis_url)
 
 
