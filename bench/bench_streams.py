@@ -420,12 +420,19 @@ def bench_mode(
         "levels": levels,
         "max_streams_within_10pct": best,
         "cpu_us_per_event": (
-            statistics.median([lv["cpu_us_per_event"] for lv in measured if lv["cpu_us_per_event"]])
+            round(
+                statistics.median(
+                    [lv["cpu_us_per_event"] for lv in measured if lv["cpu_us_per_event"]]
+                ),
+                1,
+            )
             if levels
             else None
         ),
         "rss_per_connection_kb": (
-            statistics.median([lv["rss_per_connection_kb"] for lv in measured]) if levels else None
+            round(statistics.median([lv["rss_per_connection_kb"] for lv in measured]), 1)
+            if levels
+            else None
         ),
         "elapsed_s": round(time.monotonic() - started, 1),
     }

@@ -112,7 +112,8 @@ def server_env(**overrides: Any) -> dict[str, str]:
             "RATE_LIMIT_QUESTIONS": "100000/minute",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
-            "SOCKETIO_ASYNC_MODE": "threading",
+            # GUIA_TEST_ASYNC_MODE=gevent runs the same tests against a gevent server.
+            "SOCKETIO_ASYNC_MODE": os.environ.get("GUIA_TEST_ASYNC_MODE", "threading"),
         }
     )
     for key, value in overrides.items():
