@@ -39,8 +39,10 @@ install: $(RUNTIME_STAMP) ## Create .venv and install the runtime dependencies
 
 install-dev: $(DEV_STAMP) ## Create .venv and install runtime + development dependencies
 
-run: install ## Start the server on the embedded default (SQLite, in-process Redis)
-	$(BIN)/python run.py
+# gevent unless SOCKETIO_ASYNC_MODE is set in the environment or in .env.
+run: install ## Start the server on the embedded default (SQLite, in-process Redis), gevent mode
+	@mode="$${SOCKETIO_ASYNC_MODE:-$$(sed -n 's/^[[:space:]]*SOCKETIO_ASYNC_MODE=//p' .env 2>/dev/null | tail -n 1)}"; \
+	SOCKETIO_ASYNC_MODE="$${mode:-gevent}" $(BIN)/python run.py
 
 services: ## Make sure PostgreSQL and Redis for the integration tests answer
 	@bash scripts/ensure_services.sh
