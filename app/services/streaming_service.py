@@ -131,6 +131,7 @@ class LiveStream:
         self.deps = deps
         self.sid: str | None = None
         self.cond = threading.Condition()
+        self._persist_lock = threading.Lock()
         self.next_seq = state.next_seq
         self.step_index = state.step_index
         self.chunk_index = state.chunk_index
@@ -172,7 +173,7 @@ class LiveStream:
             self.cond.notify_all()
             position = self.position()
         if persist:
-            self._persist(paused=True)
+            self._persist()
         return position
 
     def rewind(self, after_seq: int) -> None:
@@ -273,7 +274,7 @@ class LiveStream:
                 if name == "explanation_start" and seq == 0:
                     interaction_service.mark_started(self.deps.uow_factory, self.interaction_id)
                 elif name == "step_complete":
-                    self._persist(paused=False)
+                    self._persist()
                 elif name == "explanation_complete":
                     self._complete(epoch)
                     return
@@ -286,10 +287,17 @@ class LiveStream:
             if self.sid:
                 self.deps.emit(event, {"interaction_id": self.interaction_id, **body}, self.sid)
 
-    def _persist(self, paused: bool) -> None:
-        with self.cond:
-            position = (self.next_seq, self.step_index, self.chunk_index)
-        self.deps.states.save_position(self.interaction_id, *position, paused=paused)
+    def _persist(self) -> None:
+        """Write the position and paused flag as they are now.
+
+        Writers take turns and read the state inside their turn, so a step
+        boundary's write can never land after, and undo, a pause's.
+        """
+        with self._persist_lock:
+            with self.cond:
+                position = (self.next_seq, self.step_index, self.chunk_index)
+                paused = self.paused or self.finished
+            self.deps.states.save_position(self.interaction_id, *position, paused=paused)
 
     def _complete(self, epoch: int) -> None:
         with self.cond:
