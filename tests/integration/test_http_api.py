@@ -19,8 +19,9 @@ import pytest
 
 from app.models.records import Interaction
 from app.repositories.sql_database import open_database
-from tests.support.auth_server import AppServer, PgDb, RedisDb, server_env, try_connect
+from tests.support.auth_server import server_env, try_connect
 from tests.support.jwks_server import FakeSupabaseAuth
+from tests.support.server import PgDatabase, RedisDb, ServerProcess
 
 pytestmark = pytest.mark.integration
 
@@ -46,9 +47,9 @@ class Env:
         self.fake = FakeSupabaseAuth()
         self.key = self.fake.add_key("ES256")
         self.fake.start()
-        self.pg = PgDb()
+        self.pg = PgDatabase()
         self.redis = RedisDb()
-        self.server = AppServer(
+        self.server = ServerProcess(
             server_env(
                 SUPABASE_URL=self.fake.url,
                 DATABASE_URL=self.pg.url,
@@ -58,7 +59,7 @@ class Env:
             )
         )
         # Redis on a closed port: the server must still start and say it is not ready.
-        self.no_redis = AppServer(
+        self.no_redis = ServerProcess(
             server_env(
                 SUPABASE_URL=self.fake.url,
                 DATABASE_URL=f"sqlite:///{tmp / 'guia.db'}",

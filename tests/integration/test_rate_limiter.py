@@ -10,7 +10,7 @@ import pytest
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
 from app.services.rate_limiter import RateLimiter, make_storage
-from tests.support.auth_server import RedisDb
+from tests.support.server import RedisDb
 
 pytestmark = pytest.mark.integration
 

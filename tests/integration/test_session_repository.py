@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.support.auth_server import OWNER_KEY, RedisDb
+from tests.support.server import OWNER_KEY, RedisDb
 from tests.support.session_contract import SessionRepositoryContract
 
 pytestmark = pytest.mark.integration

@@ -21,8 +21,9 @@ import httpx
 import jwt
 import pytest
 
-from tests.support.auth_server import AppServer, Attempt, PgDb, RedisDb, server_env, try_connect
+from tests.support.auth_server import Attempt, server_env, try_connect
 from tests.support.jwks_server import FakeSupabaseAuth, SigningKey, new_key
+from tests.support.server import PgDatabase, RedisDb, ServerProcess
 
 pytestmark = pytest.mark.integration
 
@@ -38,15 +39,15 @@ class Env:
         self.es = self.fake.add_key("ES256")
         self.rs = self.fake.add_key("RS256")
         self.fake.start()
-        self.pg = PgDb()
+        self.pg = PgDatabase()
         self.redis = RedisDb()
         self.limit_redis = RedisDb()
         common = {"SUPABASE_URL": self.fake.url, "NEW_USER_CREDITS": NEW_USER_CREDITS}
-        self.server = AppServer(
+        self.server = ServerProcess(
             server_env(DATABASE_URL=self.pg.url, REDIS_URL=self.redis.url, **common)
         )
         # A dedicated server whose per-IP connection limit is small enough to reach.
-        self.limited = AppServer(
+        self.limited = ServerProcess(
             server_env(
                 DATABASE_URL=self.pg.url,
                 REDIS_URL=self.limit_redis.url,
@@ -56,7 +57,7 @@ class Env:
         )
         # A server that trusts fetched keys for 1 s and may re-fetch at once, so a key
         # removed from the JWKS stops being accepted within the test.
-        self.rotating = AppServer(
+        self.rotating = ServerProcess(
             server_env(
                 DATABASE_URL=self.pg.url,
                 REDIS_URL=self.redis.url,
@@ -105,7 +106,9 @@ def opened() -> Iterator[list[Attempt]]:
         attempt.close()
 
 
-def connect(env: Env, opened: list[Attempt], server: AppServer | None = None, **kw: Any) -> Attempt:
+def connect(
+    env: Env, opened: list[Attempt], server: ServerProcess | None = None, **kw: Any
+) -> Attempt:
     attempt = try_connect((server or env.server).url, **kw)
     opened.append(attempt)
     return attempt

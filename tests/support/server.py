@@ -1,14 +1,18 @@
-"""Real servers and real clients for integration tests and benchmarks.
+"""Real servers and real clients for integration tests, browser tests and benchmarks.
+
+The one harness every suite starts its servers with:
 
 - `ServerProcess`: `python run.py` in a subprocess on a free loopback port,
-  waited for through `/healthz`; its environment is explicit (no `.env`).
+  waited for through `/healthz`; its environment is explicit (`base_env`, no `.env`).
 - `PgDatabase` / `RedisDb`: a fresh Postgres database with the migrations
-  applied (the seed answers come with migration 003), and a reserved, flushed
-  Redis database number, both cleaned up on `close()`.
+  applied (the seed answers come with migration 003), and a Redis database
+  number reserved with an owner key (SET NX), both cleaned up on `close()`.
 - `dev_token`: an HS256 development token signed exactly like
   `app.auth.dev_tokens.issue_dev_token`.
-- `RecordingClient`: python-socketio's `Client` over websocket that records
-  every server event (and every ack) in arrival order with its arrival time.
+- `QuickClient`: python-socketio's `Client` whose disconnect does not stall on
+  the websocket close handshake.
+- `RecordingClient`: a quick-close client over websocket that records every
+  server event (and every ack) in arrival order with its arrival time.
 
 Why a subprocess and not an in-process server: the behaviour under test
 (threads, Redis, Postgres, the Engine.IO transport) is the deployed one, and
@@ -36,17 +40,16 @@ import jwt
 import psycopg
 import redis
 import socketio
-from psycopg.conninfo import make_conninfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379").rstrip("/")
 DEV_SECRET = "integration-test-secret-0123456789abcdef"
 DEV_ISSUER = "guia-dev"
 DEV_AUDIENCE = "authenticated"
-_OWNER_KEY = "__guia_test_owner__"
+OWNER_KEY = "__guia_test_owner__"
 CLOSE_TIMEOUT_S = 0.2  # how long a client waits for the server's websocket close frame
 
 
@@ -54,6 +57,7 @@ CLOSE_TIMEOUT_S = 0.2  # how long a client waits for the server's websocket clos
 
 
 def free_port() -> int:
+    """A loopback port nobody listens on right now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -68,18 +72,17 @@ class PgDatabase:
         self.name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{self.name}"')
-        self.url = make_conninfo(TEST_DATABASE_URL, dbname=self.name)
-        # The app wants a URL, not a conninfo string.
-        base = TEST_DATABASE_URL.rsplit("/", 1)[0]
-        self.dsn = f"{base}/{self.name}"
-        upgrade(self.dsn)
+        # The app wants a URL (Settings checks the scheme), not a conninfo string.
+        self.url = f"{TEST_DATABASE_URL.rsplit('/', 1)[0]}/{self.name}"
+        self.dsn = self.url  # the same URL, under the name fixtures and the bench read
+        upgrade(self.url)
 
     def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
+        with psycopg.connect(self.url, autocommit=True) as conn:
             return list(conn.execute(sql, params).fetchall())
 
     def execute(self, sql: str, *params: Any) -> None:
-        with psycopg.connect(self.dsn, autocommit=True) as conn:
+        with psycopg.connect(self.url, autocommit=True) as conn:
             conn.execute(sql, params)
 
     def insert_answer(self, question: str, answer: dict[str, Any]) -> str:
@@ -108,13 +111,17 @@ class PgDatabase:
 
 
 class RedisDb:
-    """An empty Redis database number reserved for this test run, flushed on close()."""
+    """An empty Redis database number, reserved with an owner key (SET NX).
+
+    `client` decodes responses (str, not bytes); close() flushes the database
+    only while this run still owns it.
+    """
 
     def __init__(self, candidates: Iterable[int] = range(15, 0, -1)) -> None:
         self.token = uuid.uuid4().hex
         for number in candidates:
-            client = redis.Redis.from_url(f"{TEST_REDIS_URL}/{number}")
-            if client.dbsize() == 0 and client.set(_OWNER_KEY, self.token, nx=True, ex=1800):
+            client = redis.Redis.from_url(f"{TEST_REDIS_URL}/{number}", decode_responses=True)
+            if client.dbsize() == 0 and client.set(OWNER_KEY, self.token, nx=True, ex=1800):
                 self.number = number
                 self.url = f"{TEST_REDIS_URL}/{number}"
                 self.client = client
@@ -122,19 +129,23 @@ class RedisDb:
             client.close()
         raise RuntimeError("no free Redis database number for the tests")
 
+    def flush(self) -> None:
+        """Empty the database but keep the reservation."""
+        if self.client.get(OWNER_KEY) == self.token:
+            self.client.flushdb()
+            self.client.set(OWNER_KEY, self.token, ex=1800)
+
     def close(self) -> None:
-        if self.client.get(_OWNER_KEY) == self.token.encode():
+        if self.client.get(OWNER_KEY) == self.token:
             self.client.flushdb()
         self.client.close()
 
 
 def base_env(**overrides: Any) -> dict[str, str]:
-    """The server environment: test defaults, then overrides (None removes a name)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("OPENAI_", "SUPABASE_", "DATABASE_", "REDIS_", "RATE_LIMIT_"))
-    }
+    """The server environment: no inherited app configuration, test defaults, then
+    overrides (None removes a name)."""
+    prefixes = ("OPENAI_", "SUPABASE_", "DATABASE_", "REDIS_", "RATE_LIMIT_", "CORS_", "SOCKETIO_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     env.update(
         {
             "APP_ENV": "test",
@@ -191,22 +202,31 @@ class ServerProcess:
                     return self
             except httpx.HTTPError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()}")
 
     def log(self) -> str:
         try:
-            return self.log_path.read_text(errors="replace")[-5000:]
+            return self.log_path.read_text(errors="replace")[-8000:]
         except OSError:
             return ""
 
-    def get(self, path: str, token: str, **params: Any) -> httpx.Response:
+    def get(
+        self,
+        path: str,
+        token: str | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        **query: Any,
+    ) -> httpx.Response:
+        """GET on this server, with a bearer token if given; `query` adds query parameters."""
+        sent = dict(headers or {})
+        if token is not None:
+            sent["Authorization"] = f"Bearer {token}"
         return httpx.get(
-            f"{self.url}{path}",
-            params=params,
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
+            f"{self.url}{path}", params={**(params or {}), **query}, headers=sent, timeout=10
         )
 
     def stop(self) -> None:
@@ -261,8 +281,36 @@ def new_user() -> tuple[str, str]:
 # -- clients -------------------------------------------------------------------
 
 
-class _InOrderEngineIO(engineio.Client):
-    """Engine.IO client that hands messages to Socket.IO in arrival order.
+class _QuickCloseEngineIO(engineio.Client):
+    """Engine.IO client that waits at most CLOSE_TIMEOUT_S for the server's websocket close frame.
+
+    websocket-client waits up to 3 s for it by default, and the development server
+    does not always answer one, which would make every disconnect cost 3 s.
+    """
+
+    def disconnect(self, abort: bool = False, reason: Any = None) -> None:
+        ws = getattr(self, "ws", None)
+        if ws is not None and not getattr(ws, "_quick_close", False):
+            original = ws.close
+
+            def quick_close(*args: Any, **kwargs: Any) -> None:
+                kwargs["timeout"] = CLOSE_TIMEOUT_S
+                original(*args, **kwargs)
+
+            ws.close = quick_close
+            ws._quick_close = True
+        super().disconnect(abort=abort, reason=reason)
+
+
+class QuickClient(socketio.Client):
+    """python-socketio client whose disconnect does not stall on the close handshake."""
+
+    def _engineio_client_class(self) -> type[engineio.Client]:
+        return _QuickCloseEngineIO
+
+
+class _InOrderEngineIO(_QuickCloseEngineIO):
+    """Quick-close Engine.IO client that hands messages to Socket.IO in arrival order.
 
     The stock client starts a thread per message, so handlers can observe
     events out of order; the tests need the order the server sent.
@@ -272,14 +320,6 @@ class _InOrderEngineIO(engineio.Client):
         if event == "message":
             kwargs.pop("run_async", None)
         return super()._trigger_event(event, *args, **kwargs)
-
-    def disconnect(self, abort: bool = False, reason: Any = None) -> None:
-        """Close without waiting 3 s for the server's close frame (websocket-client's default)."""
-        ws = getattr(self, "ws", None)
-        if ws is not None and self.current_transport == "websocket":
-            close = ws.close
-            ws.close = lambda *_a, **_k: close(timeout=CLOSE_TIMEOUT_S)
-        super().disconnect(abort=abort, reason=reason)
 
 
 class _InOrderClient(socketio.Client):
