@@ -8,10 +8,7 @@ import base64
 import io
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -24,18 +21,15 @@ import httpx
 import psycopg
 import pytest
 import redis
-import socketio
 from psycopg.conninfo import conninfo_to_dict
 
 from app.auth.dev_tokens import issue_dev_token
 from app.config import load_settings
 from tests.support.fake_openai import Behaviour, FakeOpenAI
+from tests.support.server import QuickClient, RedisDb, ServerProcess, base_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-ROOT = Path(__file__).resolve().parents[2]
-REDIS_DB = 13
-REDIS_URL = f"redis://127.0.0.1:6379/{REDIS_DB}"
 SECRET = "voice-flow-test-secret-0123456789abcdef"
 MAX_AUDIO_BYTES = 300_000
 MAX_AUDIO_SECONDS = 5
@@ -60,72 +54,34 @@ def make_wav(seconds: float, rate: int = 8000) -> bytes:
     return buf.getvalue()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """`python run.py` in a subprocess with the given environment."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        full = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "SUPABASE_"))}
-        full.update(
+def start_voice_server(redis_url: str, **env: str) -> ServerProcess:
+    """`python run.py` in development mode with this suite's voice limits, ready."""
+    return ServerProcess(
+        base_env(
             APP_ENV="development",
             DEV_JWT_SECRET=SECRET,
-            PORT=str(self.port),
-            HOST="127.0.0.1",
-            REDIS_URL=REDIS_URL,
-            STREAM_PACE="0.02",
+            REDIS_URL=redis_url,
             RATE_LIMIT_QUESTIONS="100/minute",
-            MAX_AUDIO_BYTES=str(MAX_AUDIO_BYTES),
-            MAX_AUDIO_SECONDS=str(MAX_AUDIO_SECONDS),
-            VOICE_CLIP_TTL_S=str(CLIP_TTL_S),
-            LOG_LEVEL="WARNING",
+            RATE_LIMIT_CONNECTIONS=None,
+            MAX_AUDIO_BYTES=MAX_AUDIO_BYTES,
+            MAX_AUDIO_SECONDS=MAX_AUDIO_SECONDS,
+            VOICE_CLIP_TTL_S=CLIP_TTL_S,
             WEB_CLIENT_ENABLED="false",
             **env,
         )
-        # The server's output, kept open for its whole life (read if it dies).
-        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
-            prefix="voice-server-", suffix=".log", delete=False
-        )
-        self.proc = subprocess.Popen(
-            [sys.executable, "run.py"], cwd=ROOT, env=full, stdout=self.log, stderr=self.log
-        )
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {Path(self.log.name).read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise RuntimeError("server did not start")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-        os.unlink(self.log.name)
+    ).wait_ready()
 
 
 class Client:
     """A real python-socketio client that records every event and ack in order."""
 
-    def __init__(self, server: Server, user_id: str | None = None) -> None:
+    def __init__(self, server: ServerProcess, user_id: str | None = None) -> None:
         self.user_id = user_id or str(uuid.uuid4())
         self.token = issue_dev_token(SETTINGS, self.user_id)
         self.server = server
         self.log: list[tuple[str, Any]] = []
         self.cond = threading.Condition()
-        self.sio = socketio.Client(reconnection=False)
+        self.sio = QuickClient(reconnection=False)
         self.sio.on("*", self._on_event)
         self.sio.connect(
             server.url, auth={"token": self.token}, transports=["websocket"], wait_timeout=10
@@ -199,10 +155,15 @@ class Client:
 
 
 @pytest.fixture(scope="module")
-def rds() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    yield client
-    client.close()
+def redis_db() -> Iterator[RedisDb]:
+    db = RedisDb()
+    yield db
+    db.close()
+
+
+@pytest.fixture(scope="module")
+def rds(redis_db: RedisDb) -> redis.Redis:
+    return redis_db.client
 
 
 @pytest.fixture(scope="module")
@@ -212,29 +173,28 @@ def fake() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="module")
-def server(pg_url: str, fake: FakeOpenAI) -> Iterator[Server]:
+def server(pg_url: str, redis_db: RedisDb, fake: FakeOpenAI) -> Iterator[ServerProcess]:
     """OpenAI configured (the fake): transcription and the answer engine."""
-    srv = Server(
-        {
-            "DATABASE_URL": pg_url_of(pg_url),
-            "OPENAI_API_KEY": "sk-test",
-            "OPENAI_BASE_URL": fake.base_url,
-        }
+    srv = start_voice_server(
+        redis_db.url,
+        DATABASE_URL=pg_url_of(pg_url),
+        OPENAI_API_KEY="sk-test",
+        OPENAI_BASE_URL=fake.base_url,
     )
     yield srv
     srv.stop()
 
 
 @pytest.fixture(scope="module")
-def offline_server(pg_url: str) -> Iterator[Server]:
+def offline_server(pg_url: str, redis_db: RedisDb) -> Iterator[ServerProcess]:
     """No OpenAI at all: the offline math engine, and no transcription."""
-    srv = Server({"DATABASE_URL": pg_url_of(pg_url)})
+    srv = start_voice_server(redis_db.url, DATABASE_URL=pg_url_of(pg_url))
     yield srv
     srv.stop()
 
 
 @pytest.fixture
-def client(server: Server) -> Iterator[Client]:
+def client(server: ServerProcess) -> Iterator[Client]:
     c = Client(server)
     yield c
     c.close()
@@ -510,7 +470,7 @@ def test_container_and_duration_checks_at_complete(
 
 
 def test_another_users_voice_id_is_not_found(
-    client: Client, server: Server, rds: redis.Redis, seen_voice_ids: list[str]
+    client: Client, server: ServerProcess, rds: redis.Redis, seen_voice_ids: list[str]
 ) -> None:
     voice_id = client.send_clip("ogg", b"OggS" + os.urandom(500))
     seen_voice_ids.append(voice_id)
@@ -572,7 +532,7 @@ def test_abandoned_clip_expires(client: Client, rds: redis.Redis) -> None:
 
 
 def test_without_openai_transcription_says_how_to_configure_it(
-    offline_server: Server, rds: redis.Redis, seen_voice_ids: list[str]
+    offline_server: ServerProcess, rds: redis.Redis, seen_voice_ids: list[str]
 ) -> None:
     c = Client(offline_server)
     try:
