@@ -10,16 +10,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.support.server import ServerProcess, base_env
 
 from .conftest import CHROMIUM, NO_CHROMIUM
 
@@ -48,12 +48,6 @@ def _spanish(code: str) -> str:
     return match.group(1)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _squash(text: str) -> str:
     return " ".join(text.split())
 
@@ -61,51 +55,24 @@ def _squash(text: str) -> str:
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("web_client")
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("WEB_CLIENT_ENABLED", "OPENAI_API_KEY")}
-    env.update(
+    env = base_env(
         APP_ENV="development",
         DATABASE_URL=f"sqlite:///{tmp}/t.db",
         REDIS_URL="memory://",
         STREAM_PACE="0.05",
-        HOST="127.0.0.1",
-        PORT=str(port),
         DEV_JWT_SECRET="test",
-        PYTHONUNBUFFERED="1",
+        RATE_LIMIT_QUESTIONS=None,
+        RATE_LIMIT_CONNECTIONS=None,
+        WEB_CLIENT_ENABLED=None,
     )
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, timeout=120)
     subprocess.run([*flask, "seed"], cwd=ROOT, env=env, check=True, timeout=120)
-    log_path = tmp / "server.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "run.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
+    server = ServerProcess(env, log_path=tmp / "server.log")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}"
-                )
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"/healthz never answered:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield base
+        yield server.wait_ready(timeout=60).url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        server.stop()
 
 
 class Student:
