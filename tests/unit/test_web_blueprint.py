@@ -13,25 +13,11 @@ from flask import Flask
 
 from app.blueprints.web import register_web
 from app.config import Settings, load_settings
+from tests.support.grammar import ERROR_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "app" / "static"
 PROTOCOL = ROOT.parent / "shared" / "protocol.md"
-ERROR_CODES = {
-    "unauthorized",
-    "invalid_payload",
-    "question_empty",
-    "question_too_long",
-    "rate_limited",
-    "insufficient_credits",
-    "not_found",
-    "generation_failed",
-    "ai_unavailable",
-    "audio_invalid",
-    "audio_too_large",
-    "transcription_failed",
-    "internal_error",
-}
 
 
 def _app(settings: Settings) -> Flask:
