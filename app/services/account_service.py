@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -66,17 +65,15 @@ def usage(
     with uow_factory() as uow:
         rows = uow.credits.list_for_user(user_id, limit + 1, before_id)
     page = rows[:limit]
-    items = []
-    for r in page:
-        item = asdict(r)
-        items.append(
-            {
-                "id": item["id"],
-                "credits": item["credits"],
-                "action_type": item["action_type"],
-                "interaction_id": item["interaction_id"],
-                "balance_after": item["balance_after"],
-                "created_at": _iso(r.created_at),
-            }
-        )
+    items = [
+        {
+            "id": r.id,
+            "credits": r.credits,
+            "action_type": r.action_type,
+            "interaction_id": r.interaction_id,
+            "balance_after": r.balance_after,
+            "created_at": _iso(r.created_at),
+        }
+        for r in page
+    ]
     return items, (page[-1].id if len(rows) > limit else None)
