@@ -202,10 +202,8 @@ class ExplanationService:
             if change and change.balance is not None
             else self._balance(caller.user_id)
         )
-        if price:
-            self.notify_credits(
-                caller.user_id, change or CreditChange("applied", balance), -price, action
-            )
+        if price and change is not None:
+            self.notify_credits(caller.user_id, change, -price, action)
         with self._locks[caller.session_id]:
             self._replace_active(caller)
             state = StreamState(
