@@ -33,7 +33,7 @@ def db_upgrade() -> None:
     if url.startswith("sqlite"):
         click.echo("SQLite: schema is created at start-up; nothing to apply.")
         return
-    from app.repositories.migration_runner import upgrade
+    from app.repositories.sql.migrations import upgrade
 
     applied = upgrade(url)
     click.echo(f"applied: {', '.join(applied)}" if applied else "up to date")

@@ -9,21 +9,21 @@ from typing import Any
 import redis
 from flask_socketio import SocketIO
 
-from app.auth.supabase import TokenVerifier
+from app.adapters.engines.base import AnswerEngine
+from app.auth.verifier import TokenVerifier
 from app.config import Settings
-from app.repositories.generation_feed_repository import GenerationFeedRepository
 from app.repositories.interfaces import Database
-from app.repositories.redis_client import make_redis
-from app.repositories.request_repository import RequestRepository
-from app.repositories.session_repository import SessionRepository
-from app.repositories.sql_database import open_database
-from app.repositories.stream_state_repository import StreamStateRepository
-from app.repositories.voice_clip_repository import VoiceClipRepository, clip_ttl_s
+from app.repositories.redis.client import make_redis
+from app.repositories.redis.generation_feeds import GenerationFeedRepository
+from app.repositories.redis.rate_limits import RateLimiter, make_storage
+from app.repositories.redis.requests import RequestRepository
+from app.repositories.redis.sessions import SessionRepository
+from app.repositories.redis.stream_states import StreamStateRepository
+from app.repositories.redis.voice_clips import VoiceClipRepository, clip_ttl_s
+from app.repositories.sql import open_database
 from app.services.credit_service import Prices
-from app.services.engines.base import AnswerEngine
 from app.services.explanation_service import ExplanationService
 from app.services.generation_service import GenerationService
-from app.services.rate_limiter import RateLimiter, make_storage
 from app.services.session_service import SessionService
 from app.services.voice_service import VoiceService
 
@@ -59,13 +59,13 @@ def build_engines(settings: Settings) -> list[AnswerEngine]:
     """Offline math first (exact and free), then OpenAI when configured."""
     engines: list[AnswerEngine] = []
     try:
-        from app.services.engines.offline_math import OfflineMathEngine
+        from app.adapters.engines.offline_math import OfflineMathEngine
 
         engines.append(OfflineMathEngine())
     except ImportError:  # pragma: no cover - while the engine package is being built
         pass
     if settings.openai_configured:
-        from app.services.engines.openai_engine import OpenAIEngine
+        from app.adapters.engines.openai_engine import OpenAIEngine
 
         engines.append(OpenAIEngine.from_settings(settings))
     return engines
@@ -81,7 +81,7 @@ def build_container(settings: Settings, socketio: SocketIO) -> Container:
     question_limiter = RateLimiter(storage, settings.RATE_LIMIT_QUESTIONS, "questions")
     checker = None
     if settings.openai_configured:
-        from app.services.math_check import check_explanation
+        from app.adapters.engines.math_check import check_explanation
 
         checker = check_explanation
     generation = GenerationService(build_engines(settings), feeds, db.unit_of_work, checker)

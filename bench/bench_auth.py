@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
-from app.auth.supabase import TokenVerifier  # noqa: E402
+from app.auth.verifier import TokenVerifier  # noqa: E402
 from app.config import Settings  # noqa: E402
 from tests.support.jwks_server import FakeSupabaseAuth  # noqa: E402
 

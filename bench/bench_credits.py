@@ -20,8 +20,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.repositories.migration_runner import upgrade  # noqa: E402
-from app.repositories.sql_database import PostgresDatabase  # noqa: E402
+from app.repositories.sql import PostgresDatabase  # noqa: E402
+from app.repositories.sql.migrations import upgrade  # noqa: E402
 
 BASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 THREADS = int(os.environ.get("BENCH_THREADS", "32"))

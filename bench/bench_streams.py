@@ -43,8 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 import websocket  # noqa: E402
 
-from app.models.explanation import Explanation  # noqa: E402
-from app.services.event_plan import EventPlan, unit_ms  # noqa: E402
+from app.domain.event_plan import EventPlan, unit_ms  # noqa: E402
+from app.domain.explanation import Explanation  # noqa: E402
 from tests.support.server import (  # noqa: E402
     PgDatabase,
     RedisDb,

@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.services.engines.base import GenerationContext, GenerationResult  # noqa: E402
-from app.services.engines.openai_engine import OpenAIEngine  # noqa: E402
+from app.adapters.engines.base import GenerationContext, GenerationResult  # noqa: E402
+from app.adapters.engines.openai_engine import OpenAIEngine  # noqa: E402
 from tests.support.fake_openai import (  # noqa: E402
     CHARS_PER_TOKEN,
     Behaviour,

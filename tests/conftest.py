@@ -20,8 +20,8 @@ import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
 
-from app.repositories.migration_runner import upgrade
-from app.repositories.sql_database import PostgresDatabase, SqliteDatabase
+from app.repositories.sql import PostgresDatabase, SqliteDatabase
+from app.repositories.sql.migrations import upgrade
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-MAX_TOKEN_CHARS = 16_384
+from app.auth.jose import MAX_TOKEN_CHARS
 
 
 def _clean(value: object) -> str | None:

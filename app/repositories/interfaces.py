@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from app.models.records import (
+from app.domain.records import (
     CreditChange,
     CreditMovement,
     Interaction,

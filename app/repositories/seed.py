@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.models.explanation import Explanation
-from app.models.records import Subscription
+from app.domain.explanation import Explanation
+from app.domain.records import Subscription
 from app.repositories.interfaces import Database
 from app.utils.text_processing import question_key
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from app.models.records import CreditChange
+from app.domain.records import CreditChange
 from app.repositories.interfaces import UnitOfWork
 from app.services.errors import ServiceError
 

@@ -16,19 +16,19 @@ from typing import Any
 
 import structlog
 
-from app.models.explanation import Explanation
-from app.models.records import CreditChange, Interaction
-from app.repositories.generation_feed_repository import GenerationFeedRepository
-from app.repositories.request_repository import RequestRepository
-from app.repositories.session_repository import SessionRepository
-from app.repositories.stream_state_repository import StreamState, StreamStateRepository
+from app.domain.event_plan import PlannedEvent, plan_steps
+from app.domain.explanation import Explanation
+from app.domain.records import CreditChange, Interaction
+from app.repositories.redis.generation_feeds import GenerationFeedRepository
+from app.repositories.redis.rate_limits import RateLimiter
+from app.repositories.redis.requests import RequestRepository
+from app.repositories.redis.sessions import SessionRepository
+from app.repositories.redis.stream_states import StreamState, StreamStateRepository
 from app.services import interaction_service
 from app.services.credit_service import Prices
 from app.services.errors import ServiceError
-from app.services.event_plan import PlannedEvent, plan_steps
 from app.services.generation_service import GenerationService
 from app.services.question_service import QuestionRequest, parse_question_payload
-from app.services.rate_limiter import RateLimiter
 from app.services.streaming_service import (
     FeedSource,
     LiveStream,

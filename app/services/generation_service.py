@@ -13,15 +13,15 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from app.models.explanation import Explanation, Step
-from app.repositories.generation_feed_repository import GenerationFeedRepository
-from app.services.engines.base import (
+from app.adapters.engines.base import (
     AnswerEngine,
     CannotAnswer,
     EngineError,
     GenerationContext,
     GenerationResult,
 )
+from app.domain.explanation import Explanation, Step
+from app.repositories.redis.generation_feeds import GenerationFeedRepository
 from app.services.interaction_service import UowFactory
 
 log = structlog.get_logger(__name__)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from app.models.records import CreditChange, Interaction
+from app.domain.records import CreditChange, Interaction
 from app.repositories.interfaces import UnitOfWork
 from app.services.credit_service import consume_credits, refund_credits
 

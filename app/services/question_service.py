@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.models.records import PredefinedAnswer
+from app.adapters.engines.base import GenerationContext
+from app.domain.records import PredefinedAnswer
 from app.repositories.interfaces import UnitOfWork
-from app.services.engines.base import GenerationContext
 from app.services.errors import ServiceError
 from app.utils.text_processing import question_key
 

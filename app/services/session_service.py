@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.repositories.session_repository import Session, SessionRepository
+from app.repositories.redis.sessions import Session, SessionRepository
 from app.services import credit_service
 from app.services.interaction_service import UowFactory
 

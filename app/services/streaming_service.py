@@ -17,13 +17,13 @@ from typing import Any, Protocol
 
 import structlog
 
-from app.models.explanation import Explanation, Step
-from app.repositories.generation_feed_repository import GenerationFeedRepository
-from app.repositories.session_repository import SessionRepository
-from app.repositories.stream_state_repository import StreamState, StreamStateRepository
+from app.domain.event_plan import GENERATED_UNIT_MS, EventPlan, PlannedEvent, unit_ms
+from app.domain.explanation import Explanation, Step
+from app.repositories.redis.generation_feeds import GenerationFeedRepository
+from app.repositories.redis.sessions import SessionRepository
+from app.repositories.redis.stream_states import StreamState, StreamStateRepository
 from app.services import interaction_service
 from app.services.errors import MESSAGES_ES, ServiceError
-from app.services.event_plan import GENERATED_UNIT_MS, EventPlan, PlannedEvent, unit_ms
 
 log = structlog.get_logger(__name__)
 

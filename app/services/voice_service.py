@@ -25,10 +25,11 @@ from typing import Any, Protocol
 
 import structlog
 
-from app.models.records import CreditChange, VoiceInteraction
-from app.repositories.voice_clip_repository import ClipMeta, TakenClip, VoiceClipRepository
+from app.adapters.engines.base import EngineError, GenerationContext
+from app.adapters.transcription import TranscriptionResult
+from app.domain.records import CreditChange, VoiceInteraction
+from app.repositories.redis.voice_clips import ClipMeta, TakenClip, VoiceClipRepository
 from app.services.credit_service import check_credits, consume_credits, refund_credits
-from app.services.engines.base import EngineError, GenerationContext
 from app.services.errors import ServiceError
 from app.services.explanation_service import Caller, ExplanationService
 from app.services.interaction_service import UowFactory
@@ -37,7 +38,6 @@ from app.services.question_service import (
     validate_question_text,
     validate_request_id,
 )
-from app.services.transcription import TranscriptionResult
 from app.utils.text_processing import question_key
 
 log = structlog.get_logger(__name__)
@@ -182,7 +182,7 @@ class VoiceService:
         def transcriber() -> Transcribing | None:
             if not settings.OPENAI_API_KEY:
                 return None
-            from app.services.transcription import Transcriber
+            from app.adapters.transcription import Transcriber
 
             return Transcriber.from_settings(settings)
 

@@ -13,7 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from app import create_app
 from app.config import Settings
-from app.models.records import Interaction
+from app.domain.records import Interaction
 from app.services import interaction_service
 from tests.conftest import TEST_DATABASE_URL
 

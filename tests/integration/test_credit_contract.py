@@ -12,9 +12,9 @@ from typing import Any
 import psycopg
 import pytest
 
-from app.models.records import CreditChange
+from app.domain.records import CreditChange
 from app.repositories.interfaces import Database
-from app.repositories.sql_database import PostgresDatabase
+from app.repositories.sql import PostgresDatabase
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.models.records import Interaction
-from app.repositories.sql_database import open_database
+from app.domain.records import Interaction
+from app.repositories.sql import open_database
 from tests.support.auth_server import server_env, try_connect
 from tests.support.jwks_server import FakeSupabaseAuth
 from tests.support.server import PgDatabase, RedisDb, ServerProcess

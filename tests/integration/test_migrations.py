@@ -8,8 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from app.repositories.migration_runner import applied_versions, migration_files, seed_sql, upgrade
 from app.repositories.seed import load_seed_data
+from app.repositories.sql.migrations import applied_versions, migration_files, seed_sql, upgrade
 
 pytestmark = pytest.mark.integration
 
@@ -156,7 +156,7 @@ def test_failed_migration_is_not_recorded_and_retried(pg_empty_url: str, tmp_pat
 def test_sqlite_schema_has_the_same_tables_and_columns(pg_url: str, tmp_path: Path) -> None:
     import sqlite3
 
-    from app.repositories.sql_database import SqliteDatabase
+    from app.repositories.sql import SqliteDatabase
 
     db = SqliteDatabase(tmp_path / "parity.db")
     with sqlite3.connect(db.path) as lite:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
-from app.services.rate_limiter import RateLimiter, make_storage
+from app.repositories.redis.rate_limits import RateLimiter, make_storage
 from tests.support.server import RedisDb
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from app.models.records import Interaction, Subscription, VoiceInteraction
+from app.domain.records import Interaction, Subscription, VoiceInteraction
 from app.repositories.interfaces import Database
 from app.utils.text_processing import question_key
 

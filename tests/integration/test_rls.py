@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import psycopg
 import pytest
 
-from app.models.records import Interaction, VoiceInteraction
-from app.repositories.sql_database import PostgresDatabase
+from app.domain.records import Interaction, VoiceInteraction
+from app.repositories.sql import PostgresDatabase
 
 pytestmark = pytest.mark.integration
 

@@ -30,7 +30,7 @@ class TestSessionRepositoryOnRedis(SessionRepositoryContract):
 
 
 def test_only_session_keys_are_written(redis_db: RedisDb) -> None:
-    from app.repositories.session_repository import SessionRepository
+    from app.repositories.redis.sessions import SessionRepository
 
     redis_db.flush()
     client = redis.Redis.from_url(redis_db.url, decode_responses=True)

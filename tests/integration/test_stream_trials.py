@@ -153,8 +153,8 @@ def test_randomized_interruptions_lose_and_duplicate_nothing(
     server = server_factory(STREAM_PACE=PACE, NEW_USER_CREDITS=100000)
     question = f"Pregunta de prueba de flujo {uuid.uuid4().hex[:8]}"
     pg.insert_answer(question, small_answer())
-    from app.models.explanation import Explanation
-    from app.services.event_plan import EventPlan
+    from app.domain.event_plan import EventPlan
+    from app.domain.explanation import Explanation
 
     explanation = Explanation.model_validate(small_answer())
     plan = EventPlan(header={}, unit_ms=1)

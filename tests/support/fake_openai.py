@@ -85,7 +85,7 @@ def sample_explanation(steps: int = 3, *, total_duration: float = 90) -> dict[st
 def strict_nulls(explanation: dict[str, Any]) -> dict[str, Any]:
     """Fill every canvas command with all schema fields (null when unused), as
     strict structured outputs do."""
-    from app.services.ai_service import _COMMAND_SCHEMA  # test-only helper
+    from app.adapters.engines.openai_prompt import _COMMAND_SCHEMA  # test-only helper
 
     fields = _COMMAND_SCHEMA["required"]
     out = json.loads(json.dumps(explanation))

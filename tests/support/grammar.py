@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.models.explanation import sanitize_command
+from app.domain.explanation import sanitize_command
 
 SEQ_EVENTS = {
     "explanation_start",

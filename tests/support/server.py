@@ -67,7 +67,7 @@ class PgDatabase:
     """A new Postgres database with every migration applied; dropped on close()."""
 
     def __init__(self, prefix: str = "guia_flow") -> None:
-        from app.repositories.migration_runner import upgrade
+        from app.repositories.sql.migrations import upgrade
 
         self.name = f"{prefix}_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(TEST_DATABASE_URL, autocommit=True) as conn:
@@ -89,7 +89,7 @@ class PgDatabase:
         """Store a cached answer for `question` (validated like the seed) and return its id."""
         import json
 
-        from app.models.explanation import Explanation
+        from app.domain.explanation import Explanation
         from app.utils.text_processing import question_key
 
         Explanation.model_validate(answer)

@@ -12,7 +12,7 @@ import uuid
 import pytest
 import redis
 
-from app.repositories.session_repository import Session, SessionRepository
+from app.repositories.redis.sessions import Session, SessionRepository
 
 TTL = 1800
 

@@ -9,9 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.models.explanation import Explanation, Step
-from app.repositories.stream_state_repository import StreamState
-from app.services.event_plan import (
+from app.domain.event_plan import (
     COMMAND_WEIGHT,
     MAX_UNIT_MS,
     MIN_UNIT_MS,
@@ -24,6 +22,8 @@ from app.services.event_plan import (
     split_words,
     unit_ms,
 )
+from app.domain.explanation import Explanation, Step
+from app.repositories.redis.stream_states import StreamState
 from app.services.streaming_service import build_plan
 
 FAST = settings(max_examples=200, deadline=None)

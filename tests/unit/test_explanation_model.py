@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from app.models.explanation import (
+from app.domain.explanation import (
     BOARD_HEIGHT,
     BOARD_WIDTH,
     MAX_CANVAS_TEXT_CHARS,

@@ -7,16 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.models.explanation import Explanation, Step
-from app.repositories.generation_feed_repository import GenerationFeedRepository
-from app.repositories.redis_client import make_redis
-from app.repositories.sql_database import SqliteDatabase
-from app.services.engines.base import (
+from app.adapters.engines.base import (
     CannotAnswer,
     EngineError,
     GenerationContext,
     GenerationResult,
 )
+from app.domain.explanation import Explanation, Step
+from app.repositories.redis.client import make_redis
+from app.repositories.redis.generation_feeds import GenerationFeedRepository
+from app.repositories.sql import SqliteDatabase
 from app.services.generation_service import GenerationService
 
 HASH = "h" * 64
@@ -133,7 +133,7 @@ def test_offline_answers_are_not_second_guessed(parts) -> None:  # type: ignore[
 
 
 def test_can_try_asks_engines_that_recognize_questions() -> None:
-    from app.services.engines.offline_math import OfflineMathEngine
+    from app.adapters.engines.offline_math import OfflineMathEngine
 
     offline_only = GenerationService([OfflineMathEngine()], None, None)  # type: ignore[arg-type]
     assert offline_only.can_try("resuelve 2x + 3 = 7")

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from app.models.explanation import Explanation, Step
-from app.models.records import Interaction
-from app.repositories.redis_client import make_redis
-from app.repositories.session_repository import SessionRepository
-from app.repositories.sql_database import SqliteDatabase
-from app.repositories.stream_state_repository import StreamState, StreamStateRepository
+from app.domain.explanation import Explanation, Step
+from app.domain.records import Interaction
+from app.repositories.redis.client import make_redis
+from app.repositories.redis.sessions import SessionRepository
+from app.repositories.redis.stream_states import StreamState, StreamStateRepository
+from app.repositories.sql import SqliteDatabase
 from app.services.streaming_service import LiveStream, StoredAnswerSource, StreamDeps, build_plan
 
 USER = "22222222-2222-4222-8222-222222222222"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.models.explanation import Explanation
-from app.services.math_check import check_explanation, latex_to_text, to_expr
+from app.adapters.engines.math_check import check_explanation, latex_to_text, to_expr
+from app.domain.explanation import Explanation
 
 
 def answer(final: str, *, kind: str = "math") -> Explanation:

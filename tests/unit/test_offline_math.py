@@ -9,12 +9,12 @@ from collections.abc import Callable
 import pytest
 import sympy as sp
 
-from app.models.explanation import Step, sanitize_command
-from app.services.engines.base import CannotAnswer, GenerationContext, GenerationResult
-from app.services.engines.offline_math import OfflineMathEngine, can_answer
-from app.services.engines.offline_math.parser import MathParseError, parse_math
-from app.services.engines.offline_math.recognize import recognize
-from app.services.engines.offline_math.sandbox import BudgetExceeded, run_with_budget
+from app.adapters.engines.base import CannotAnswer, GenerationContext, GenerationResult
+from app.adapters.engines.offline_math import OfflineMathEngine, can_answer
+from app.adapters.engines.offline_math.parser import MathParseError, parse_math
+from app.adapters.engines.offline_math.recognize import recognize
+from app.adapters.engines.offline_math.sandbox import BudgetExceeded, run_with_budget
+from app.domain.explanation import Step, sanitize_command
 
 x, y, z, C = sp.symbols("x y z C")
 ENGINE = OfflineMathEngine()
@@ -107,7 +107,7 @@ def check_integral(question: str, steps: list[Step]) -> None:
     )
     if not matches:
         # Different but equivalent antiderivative form: it must differ by a constant.
-        from app.services.engines.offline_math.calculus import mi
+        from app.adapters.engines.offline_math.calculus import mi
 
         engine_f = mi.integral_steps(f, task.var).eval()
         assert (

@@ -11,9 +11,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from app.services.ai_service import EXPLANATION_JSON_SCHEMA, build_prompt
-from app.services.engines.base import EngineError, GenerationContext, GenerationResult
-from app.services.engines.openai_engine import OpenAIEngine, StepScanner
+from app.adapters.engines.base import EngineError, GenerationContext, GenerationResult
+from app.adapters.engines.openai_engine import OpenAIEngine, StepScanner
+from app.adapters.engines.openai_prompt import EXPLANATION_JSON_SCHEMA, build_prompt
 from tests.support.fake_openai import (
     Behaviour,
     FakeOpenAI,

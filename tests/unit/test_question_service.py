@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from app.repositories.sql_database import SqliteDatabase
-from app.services.engines.base import GenerationContext
+from app.adapters.engines.base import GenerationContext
+from app.repositories.sql import SqliteDatabase
 from app.services.errors import MESSAGES_ES, ServiceError
 from app.services.question_service import (
     MAX_QUESTION_CHARS,

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.models.explanation import BOARD_HEIGHT, BOARD_WIDTH, Explanation, sanitize_command
+from app.domain.explanation import BOARD_HEIGHT, BOARD_WIDTH, Explanation, sanitize_command
 from app.repositories.seed import SEED_SQL, load_seed_data, render_seed_sql
 from app.utils.text_processing import question_key
 

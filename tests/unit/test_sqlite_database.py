@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.repositories.seed import load_seed_data, seed_database
-from app.repositories.sql_database import (
+from app.repositories.sql import (
     SqliteDatabase,
     open_database,
     sqlite_path_from_url,

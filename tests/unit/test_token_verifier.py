@@ -11,15 +11,13 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import jwt
 import pytest
-from flask import Flask
 
 from app.auth.dev_tokens import issue_dev_token
-from app.auth.supabase import TokenVerifier, verify_token
+from app.auth.verifier import TokenVerifier
 from app.config import Settings
 from tests.support.jwks_server import FakeSupabaseAuth, SigningKey, _b64, forge, new_key
 
@@ -145,13 +143,14 @@ def test_dev_token_works_without_any_supabase_configuration():
     assert TokenVerifier(settings).verify(issue_dev_token(settings, sub))["sub"] == sub  # type: ignore[index]
 
 
-def test_verify_token_uses_the_app_verifier(auth: FakeSupabaseAuth, verifier: TokenVerifier):
-    app = Flask(__name__)
-    app.extensions["guia"] = SimpleNamespace(verifier=verifier)
-    sub = str(uuid.uuid4())
-    with app.app_context():
-        assert verify_token(auth.sign(es(auth), sub=sub))["sub"] == sub  # type: ignore[index]
-        assert verify_token("nope") is None
+def test_one_verifier_serves_many_tokens_and_refuses_garbage(
+    auth: FakeSupabaseAuth, verifier: TokenVerifier
+):
+    subs = [str(uuid.uuid4()) for _ in range(3)]
+    for sub in subs:
+        assert verifier.verify(auth.sign(es(auth), sub=sub))["sub"] == sub  # type: ignore[index]
+    assert verifier.verify("nope") is None
+    assert auth.jwks_fetches == 1
 
 
 # ------------------------------------------------------------- attack matrix

@@ -7,8 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.services.engines.base import EngineError
-from app.services.transcription import Transcriber, TranscriptionResult
+from app.adapters.engines.base import EngineError
+from app.adapters.transcription import Transcriber, TranscriptionResult
 from tests.support.fake_openai import Behaviour, FakeOpenAI
 
 CLIP = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(64)

@@ -18,17 +18,17 @@ import fakeredis
 import pytest
 from limits.storage import MemoryStorage
 
-from app.models.records import Interaction
-from app.repositories.request_repository import RequestRepository
-from app.repositories.sql_database import SqliteDatabase
-from app.repositories.voice_clip_repository import VoiceClipRepository, clip_ttl_s
+from app.adapters.engines.base import EngineError
+from app.adapters.transcription import TranscriptionResult
+from app.domain.records import Interaction
+from app.repositories.redis.rate_limits import RateLimiter
+from app.repositories.redis.requests import RequestRepository
+from app.repositories.redis.voice_clips import VoiceClipRepository, clip_ttl_s
+from app.repositories.sql import SqliteDatabase
 from app.services import interaction_service
-from app.services.engines.base import EngineError
 from app.services.errors import ServiceError
 from app.services.explanation_service import Caller
 from app.services.question_service import QuestionRequest
-from app.services.rate_limiter import RateLimiter
-from app.services.transcription import TranscriptionResult
 from app.services.voice_service import (
     MSG_NO_TRANSCRIBER,
     VoiceLimits,

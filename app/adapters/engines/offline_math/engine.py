@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from app.models.explanation import MAX_STEPS, Step
-from app.services.engines.base import CannotAnswer, GenerationContext, GenerationResult
+from app.adapters.engines.base import CannotAnswer, GenerationContext, GenerationResult
+from app.domain.explanation import MAX_STEPS, Step
 
 from .calculus import derivative, integral, limit
 from .common import Unsupported

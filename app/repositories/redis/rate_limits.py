@@ -15,7 +15,7 @@ def make_storage(redis_url: str) -> Storage:
     if redis_url.startswith("memory://"):
         return MemoryStorage()
     if redis_url.startswith(("redis://", "rediss://")):
-        from app.repositories.redis_client import blocking_pool
+        from app.repositories.redis.client import blocking_pool
 
         return storage_from_string(redis_url, connection_pool=blocking_pool(redis_url))
     return storage_from_string(redis_url)

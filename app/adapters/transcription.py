@@ -13,7 +13,7 @@ from typing import Any
 
 import openai
 
-from app.services.engines.base import EngineError
+from app.adapters.engines.base import EngineError
 
 MSG_TRANSCRIPTION_FAILED = "No pudimos transcribir el audio. Intenta grabarlo de nuevo."
 MSG_EMPTY = "No se entendió ninguna pregunta en el audio. Intenta de nuevo."

@@ -3,7 +3,7 @@
 The schema is what OpenAI's structured outputs enforce, so every field is
 required and optional canvas fields are nullable. Canvas commands are one flat
 object with an `op` enum (strict mode handles that far better than `oneOf`);
-the engine drops the nulls and `app.models.explanation` sanitizes what remains.
+the engine drops the nulls and `app.domain.explanation` sanitizes what remains.
 `total_duration` comes first so it is known before the first step streams.
 """
 
@@ -12,15 +12,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from app.models.explanation import (
+from app.adapters.engines.base import GenerationContext
+from app.domain.explanation import (
     BOARD_HEIGHT,
     BOARD_WIDTH,
     MAX_STEPS,
     SIZE_RANGE,
     WIDTH_RANGE,
-    Explanation,
 )
-from app.services.engines.base import GenerationContext, GenerationResult
 
 CANVAS_OPS = ["clear", "text", "math", "line", "arrow", "rect", "circle", "path", "highlight"]
 _NUMBER_FIELDS = ("x", "y", "x1", "y1", "x2", "y2", "w", "h", "r", "size", "width")
@@ -127,14 +126,3 @@ def build_prompt(question: str, context: GenerationContext) -> list[dict[str, st
         details.append("Idioma de la explicación: inglés (el formato JSON no cambia).")
     user = "\n".join([*details, f"Pregunta del estudiante: {question.strip()}"])
     return [{"role": "system", "content": _SYSTEM_PROMPT}, {"role": "user", "content": user}]
-
-
-def generate_answer(question: str, context: GenerationContext | None = None) -> Explanation:
-    """Generate a whole explanation with the configured OpenAI engine (for scripts)."""
-    from app.config import load_settings
-    from app.services.engines.openai_engine import OpenAIEngine
-
-    engine = OpenAIEngine.from_settings(load_settings())
-    result = GenerationResult()
-    steps = list(engine.generate(question, context or GenerationContext(), result))
-    return Explanation(steps=steps, total_duration=result.total_duration)

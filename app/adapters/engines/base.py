@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from app.models.explanation import Step
+from app.domain.explanation import Step
 
 
 @dataclass

@@ -19,7 +19,7 @@ from sympy.parsing.sympy_parser import (
     standard_transformations,
 )
 
-from app.models.explanation import Explanation
+from app.domain.explanation import Explanation
 
 _TRANSFORMS = (*standard_transformations, implicit_multiplication_application, convert_xor)
 _FUNCS = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.models.explanation import Step
+from app.domain.explanation import Step
 
 WORD_WEIGHT = 1.0
 COMMAND_WEIGHT = 0.5

@@ -20,10 +20,10 @@ import jiter
 import openai
 from pydantic import ValidationError
 
-from app.models.explanation import MAX_STEPS, MAX_TOTAL_DURATION, Explanation, Step
-from app.services.ai_service import build_prompt, response_format
-from app.services.engines.base import EngineError, GenerationContext, GenerationResult
-from app.services.math_check import check_explanation
+from app.adapters.engines.base import EngineError, GenerationContext, GenerationResult
+from app.adapters.engines.math_check import check_explanation
+from app.adapters.engines.openai_prompt import build_prompt, response_format
+from app.domain.explanation import MAX_STEPS, MAX_TOTAL_DURATION, Explanation, Step
 from app.utils.latex_json import fix_invalid_escapes, repair_step_latex
 
 MSG_FAILED = "No pudimos generar una explicación válida para tu pregunta. Intenta de nuevo."

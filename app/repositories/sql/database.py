@@ -1,0 +1,239 @@
+"""Units of work and the two databases: a Postgres pool or a SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from app.repositories.seed import load_seed_data, seed_plans
+from app.repositories.sql.accounts import SqlProfileRepository, SqlSubscriptionRepository
+from app.repositories.sql.answers import SqlAnswerRepository
+from app.repositories.sql.credits import (
+    PostgresCreditRepository,
+    SqlCreditRepository,
+    SqliteCreditRepository,
+)
+from app.repositories.sql.dialect import (
+    PostgresSession,
+    SqliteSession,
+    SqlSession,
+    dict_row_factory,
+)
+from app.repositories.sql.interactions import SqlInteractionRepository
+from app.repositories.sql.voices import SqlVoiceRepository
+
+SQLITE_SCHEMA = Path(__file__).with_name("sqlite_schema.sql")
+
+
+# --------------------------------------------------------------------------- units of work
+
+
+class SqlUnitOfWork:
+    """One transaction over all repositories; `with uow:` rolls back unless committed."""
+
+    subscriptions: SqlSubscriptionRepository
+    profiles: SqlProfileRepository
+    answers: SqlAnswerRepository
+    interactions: SqlInteractionRepository
+    voices: SqlVoiceRepository
+    credits: SqlCreditRepository
+    _credit_class: type[SqlCreditRepository]
+
+    def __enter__(self) -> SqlUnitOfWork:
+        session = self._open()
+        self.subscriptions = SqlSubscriptionRepository(session)
+        self.profiles = SqlProfileRepository(session)
+        self.answers = SqlAnswerRepository(session)
+        self.interactions = SqlInteractionRepository(session)
+        self.voices = SqlVoiceRepository(session)
+        self.credits = self._credit_class(session)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._release()
+
+    def _open(self) -> SqlSession:
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+
+class PostgresUnitOfWork(SqlUnitOfWork):
+    _credit_class = PostgresCreditRepository
+
+    def __init__(self, pool: ConnectionPool[Any]) -> None:
+        self._pool = pool
+        self.connection: psycopg.Connection[Any] | None = None
+
+    def _open(self) -> SqlSession:
+        self.connection = self._pool.getconn()
+        return PostgresSession(self.connection)
+
+    def _release(self) -> None:
+        conn, self.connection = self.connection, None
+        if conn is None:
+            return
+        try:
+            if not conn.closed:
+                conn.rollback()
+        except psycopg.Error:
+            pass  # a dead connection: the pool discards it
+        finally:
+            self._pool.putconn(conn)
+
+    def commit(self) -> None:
+        assert self.connection is not None, "use the unit of work in a with block"
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        assert self.connection is not None, "use the unit of work in a with block"
+        self.connection.rollback()
+
+
+class SqliteUnitOfWork(SqlUnitOfWork):
+    _credit_class = SqliteCreditRepository
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self.connection: sqlite3.Connection | None = None
+
+    def _open(self) -> SqlSession:
+        self.connection = sqlite_connect(self._path)
+        return SqliteSession(self.connection)
+
+    def _release(self) -> None:
+        conn, self.connection = self.connection, None
+        if conn is None:
+            return
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+
+    def commit(self) -> None:
+        assert self.connection is not None, "use the unit of work in a with block"
+        if self.connection.in_transaction:
+            self.connection.execute("COMMIT")
+
+    def rollback(self) -> None:
+        assert self.connection is not None, "use the unit of work in a with block"
+        if self.connection.in_transaction:
+            self.connection.execute("ROLLBACK")
+
+
+# --------------------------------------------------------------------------- databases
+
+
+class PostgresDatabase:
+    """A psycopg connection pool; one pooled connection per unit of work."""
+
+    dialect = "postgres"
+
+    def __init__(
+        self, conninfo: str, min_size: int = 1, max_size: int = 10, timeout: float = 30.0
+    ) -> None:
+        self._pool: ConnectionPool[Any] = ConnectionPool(
+            conninfo,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            # prepare_threshold=None: no server-side prepared statements, which
+            # transaction-mode poolers (Supabase's Supavisor, PgBouncer) break.
+            kwargs={"autocommit": False, "row_factory": dict_row, "prepare_threshold": None},
+            check=ConnectionPool.check_connection,
+            name="guia-db",
+            open=True,
+        )
+
+    def unit_of_work(self) -> PostgresUnitOfWork:
+        return PostgresUnitOfWork(self._pool)
+
+    def ping(self) -> None:
+        with self._pool.connection() as conn:
+            conn.execute("SELECT 1")
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def sqlite_connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
+    conn.row_factory = dict_row_factory
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+class SqliteDatabase:
+    """A SQLite file in WAL mode; one short-lived connection per unit of work.
+
+    The schema is made at construction, with the plans of the seed file (the
+    profiles' default plan 'free' must exist for the foreign key).
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path, *, seed_plans_on_start: bool = True) -> None:
+        if str(path) in ("", ":memory:"):
+            raise ValueError("SqliteDatabase needs a file path (each unit of work reconnects)")
+        self.path = str(path)
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite_connect(self.path)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.executescript(SQLITE_SCHEMA.read_text(encoding="utf-8"))
+            if seed_plans_on_start:
+                conn.execute("BEGIN IMMEDIATE")
+                for plan in seed_plans(load_seed_data()):
+                    conn.execute(
+                        "INSERT INTO subscriptions (id, name, monthly_credits, price_mxn) "
+                        "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                        (plan.id, plan.name, plan.monthly_credits, plan.price_mxn),
+                    )
+                conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    def unit_of_work(self) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(self.path)
+
+    def ping(self) -> None:
+        conn = sqlite_connect(self.path)
+        try:
+            conn.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchall()
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        """Nothing stays open between units of work."""
+
+
+def sqlite_path_from_url(database_url: str) -> str:
+    """`sqlite:///relative/path` or `sqlite:////absolute/path` → the file path."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or len(database_url) == len(prefix):
+        raise ValueError("a SQLite DATABASE_URL looks like sqlite:///path/to/file.db")
+    return database_url[len(prefix) :].split("?", 1)[0]
+
+
+def open_database(database_url: str) -> PostgresDatabase | SqliteDatabase:
+    """The backend the URL names: postgresql:// or postgres:// → Postgres, sqlite:/// → SQLite."""
+    scheme = database_url.split("://", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        return PostgresDatabase(database_url)
+    if scheme == "sqlite":
+        return SqliteDatabase(sqlite_path_from_url(database_url))
+    raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}")

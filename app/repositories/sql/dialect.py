@@ -1,0 +1,208 @@
+"""What differs between Postgres and SQLite: placeholders, value conversion, sessions.
+
+Records always carry str ids and aware UTC datetimes; each dialect converts them on the
+way in and out. A session is one open connection inside a unit of work.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+# Column kinds that need converting between Python and the database.
+KIND_UUID, KIND_TS, KIND_JSON, KIND_FLOAT = "uuid", "ts", "json", "float"
+COLUMN_KINDS: dict[str, dict[str, str]] = {
+    "subscriptions": {"price_mxn": KIND_FLOAT, "created_at": KIND_TS},
+    "profiles": {
+        "id": KIND_UUID,
+        "subscription_renews_at": KIND_TS,
+        "created_at": KIND_TS,
+        "updated_at": KIND_TS,
+    },
+    "predefined_answers": {"id": KIND_UUID, "answer": KIND_JSON, "created_at": KIND_TS},
+    "interaction_history": {
+        "id": KIND_UUID,
+        "user_id": KIND_UUID,
+        "answer_id": KIND_UUID,
+        "first_event_at": KIND_TS,
+        "created_at": KIND_TS,
+        "completed_at": KIND_TS,
+    },
+    "voice_interactions": {
+        "id": KIND_UUID,
+        "user_id": KIND_UUID,
+        "interaction_id": KIND_UUID,
+        "duration_s": KIND_FLOAT,
+        "created_at": KIND_TS,
+    },
+    "credit_usage": {"user_id": KIND_UUID, "interaction_id": KIND_UUID, "created_at": KIND_TS},
+}
+
+# Columns `update(**fields)` may set; anything else raises (names go into SQL).
+
+
+def canonical_uuid(value: Any) -> str:
+    """The lower-case hyphenated form; raises ValueError for anything else."""
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"not a uuid: {value!r}")
+    return str(uuid.UUID(value))
+
+
+def utc(value: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --------------------------------------------------------------------------- dialects
+
+
+class Dialect:
+    """Value conversion and placeholder style of one database."""
+
+    name = ""
+
+    def sql(self, query: str) -> str:
+        return query
+
+    def to_db(self, kind: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if kind == KIND_UUID:
+            return self._uuid_in(canonical_uuid(value))
+        if kind == KIND_TS:
+            if not isinstance(value, datetime):
+                raise ValueError(f"not a datetime: {value!r}")
+            return self._ts_in(utc(value))
+        if kind == KIND_JSON:
+            return self._json_in(value)
+        return value
+
+    def from_db(self, kind: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if kind == KIND_UUID:
+            return str(value)
+        if kind == KIND_TS:
+            return self._ts_out(value)
+        if kind == KIND_JSON:
+            return self._json_out(value)
+        if kind == KIND_FLOAT:
+            return float(value)
+        if isinstance(value, Decimal):
+            return int(value) if value == value.to_integral_value() else float(value)
+        return value
+
+    def _uuid_in(self, value: str) -> Any:
+        return value
+
+    def _ts_in(self, value: datetime) -> Any:
+        return value
+
+    def _ts_out(self, value: Any) -> datetime:
+        return utc(value)
+
+    def _json_in(self, value: Any) -> Any:
+        return value
+
+    def _json_out(self, value: Any) -> Any:
+        return value
+
+
+class PostgresDialect(Dialect):
+    name = "postgres"
+
+    def _uuid_in(self, value: str) -> Any:
+        return uuid.UUID(value)
+
+    def _json_in(self, value: Any) -> Any:
+        return Jsonb(value)
+
+    def _json_out(self, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
+
+
+class SqliteDialect(Dialect):
+    name = "sqlite"
+
+    def sql(self, query: str) -> str:
+        return query.replace("%s", "?")
+
+    def _ts_in(self, value: datetime) -> Any:
+        # Fixed width, so comparing the text compares the times.
+        return value.isoformat(timespec="microseconds")
+
+    def _ts_out(self, value: Any) -> datetime:
+        return utc(datetime.fromisoformat(value))
+
+    def _json_in(self, value: Any) -> Any:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def _json_out(self, value: Any) -> Any:
+        return json.loads(value)
+
+
+POSTGRES = PostgresDialect()
+SQLITE = SqliteDialect()
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+class SqlSession:
+    """One open connection inside a unit of work."""
+
+    dialect: Dialect
+
+    def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
+        raise NotImplementedError
+
+    def begin_write(self) -> None:
+        """Make sure a write transaction is open (SQLite takes its write lock here)."""
+
+
+class PostgresSession(SqlSession):
+    dialect = POSTGRES
+
+    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+        self.conn = conn
+
+    def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
+        return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
+
+
+class SqliteSession(SqlSession):
+    dialect = SQLITE
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def begin_write(self) -> None:
+        # Reads before the first write run in autocommit; the first write takes
+        # the write lock up front (no deferred-upgrade SQLITE_BUSY surprises).
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+
+    def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
+        if write:
+            self.begin_write()
+        return self.conn.execute(self.dialect.sql(query), tuple(params))
+
+
+def dict_row_factory(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:
+    return {desc[0]: value for desc, value in zip(cursor.description, row, strict=True)}
