@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from app.adapters.engines.refusal import refusal_text
 from app.domain.event_plan import PlannedEvent, plan_steps
 from app.domain.explanation import Explanation
 from app.domain.records import CreditChange, Interaction
@@ -171,12 +172,7 @@ class ExplanationService:
         with self.uow_factory() as uow:
             cached = uow.answers.get_by_hash(request.question_hash)
         if cached is None and not self.generation.can_try(request.question):
-            raise ServiceError(
-                "ai_unavailable",
-                "Esta pregunta necesita el tutor en línea, que no está configurado en este "
-                "servidor. Prueba con un problema de matemáticas (por ejemplo «resuelve "
-                "2x + 3 = 7») o pide al administrador que configure OPENAI_API_KEY.",
-            )
+            raise ServiceError("ai_unavailable", refusal_text(request.question))
         source = "cache" if cached else "generated"
         price = self.prices.cached if cached else self.prices.generated
         action = "question_cached" if cached else "question_generated"

@@ -1,0 +1,92 @@
+"""`AnswerCache`: lookup and store of explanations in `predefined_answers`.
+
+Lookup is by the SHA-256 of the normalized question (exact). A stored answer is
+validated and planned once and kept in memory (LRU by id, re-prepared when the
+row's JSON changes), since validation and planning cost more than the rest of an
+ask. The repository is passed in by the caller's unit of work, so the cache never
+opens a transaction of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.event_plan import PlannedEvent, plan_steps
+from app.domain.explanation import Explanation
+from app.domain.questions import Question
+from app.domain.records import PredefinedAnswer
+from app.repositories.interfaces import AnswerRepository
+
+PREPARED_ANSWERS_MAX = 512
+
+
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A stored answer ready to stream: validated, its steps planned."""
+
+    answer_id: str
+    explanation: Explanation
+    planned: list[list[PlannedEvent]]
+    match: str = "exact"  # how the question found it
+    matched_question: str | None = None  # the stored question, when not the same text
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    raw: dict[str, Any]  # the JSON it was made from (a changed row is prepared anew)
+    explanation: Explanation
+    planned: list[list[PlannedEvent]]
+
+
+class AnswerCache:
+    """One per server instance; safe to share across threads."""
+
+    def __init__(self, prepared_max: int = PREPARED_ANSWERS_MAX) -> None:
+        self._prepared: OrderedDict[str, _Prepared] = OrderedDict()
+        self._prepared_max = prepared_max
+        self._lock = threading.Lock()
+
+    def lookup(self, answers: AnswerRepository, question: Question) -> CachedAnswer | None:
+        """The stored answer of this question, or None on a miss."""
+        row = answers.get_by_hash(question.hash)
+        return self._ready(row) if row is not None else None
+
+    def get(self, answers: AnswerRepository, answer_id: str) -> CachedAnswer | None:
+        """A stored answer by id (an instance resuming a stream it did not start)."""
+        row = answers.get(answer_id)
+        return self._ready(row) if row is not None else None
+
+    def store(
+        self,
+        answers: AnswerRepository,
+        question: Question,
+        explanation: Explanation,
+        source: str,
+    ) -> str:
+        """Keep a fully valid answer; the first stored for a hash wins. Returns its id."""
+        stored = answers.add_if_absent(
+            question.hash, question.normalized, question.text, explanation.to_json_dict(), source
+        )
+        return stored.id
+
+    def _ready(self, row: PredefinedAnswer, match: str = "exact") -> CachedAnswer:
+        prepared = self._prepare(row.id, row.answer)
+        return CachedAnswer(row.id, prepared.explanation, prepared.planned, match)
+
+    def _prepare(self, answer_id: str, raw: dict[str, Any]) -> _Prepared:
+        with self._lock:
+            prepared = self._prepared.get(answer_id)
+            if prepared is not None and prepared.raw == raw:
+                self._prepared.move_to_end(answer_id)
+                return prepared
+        explanation = Explanation.model_validate(raw)
+        prepared = _Prepared(raw, explanation, plan_steps(explanation.steps))
+        with self._lock:
+            self._prepared[answer_id] = prepared
+            while len(self._prepared) > self._prepared_max:
+                self._prepared.popitem(last=False)
+        return prepared
