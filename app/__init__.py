@@ -50,18 +50,20 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         engineio_logger=False,
         json=None,
     )
-    from app.socket_events.ack_gate import install as install_ack_gate
-
-    install_ack_gate(socketio.server)
     if origins:
         from flask_cors import CORS
 
         CORS(app, origins=origins, supports_credentials=False)
 
     from app.container import build_container
+    from app.socket_events.ack_gate import AckGate
+    from app.socket_events.transport import SocketTransport
 
+    gate = AckGate()
+    transport = SocketTransport(socketio, gate)
+    gate.install(socketio.server, transport.emit)
     try:
-        container = build_container(settings, socketio)
+        container = build_container(settings, socketio, gate, transport)
     except (ValueError, OSError) as exc:
         print(f"guia: cannot start: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.services import credit_service, reconcile_service
+from app.use_cases import credits, reconcile
 
 db_cli = AppGroup("db", help="Database migrations.")
 credits_cli = AppGroup("credits", help="Credits: grants and ledger checks.")
@@ -76,11 +76,10 @@ def credits_grant(user_id: str, amount: int, key: str | None, email: str | None)
     uid = _uuid(user_id)
     c = _container()
     with c.db.unit_of_work() as uow:
-        change = credit_service.grant_credits(
-            uow, uid, amount, key or f"grant:{uuid.uuid4()}", email=email
-        )
+        change = credits.grant(uow, uid, amount, key or f"grant:{uuid.uuid4()}", email=email)
         uow.commit()
-    c.extras["notify_credits"](uid, change, amount, "grant")
+    if change.applied and change.balance is not None:
+        c.transport.notify_credits(uid, credits.CreditNote(change.balance, amount, "grant"))
     click.echo(f"{change.status}: balance {change.balance}")
 
 
@@ -102,7 +101,7 @@ def credits_reconcile(older_than: int) -> None:
     """Settle interactions a crash left open: refund those that never streamed."""
     c = _container()
     cutoff = datetime.now(UTC) - timedelta(seconds=older_than)
-    report = reconcile_service.reconcile(c.db.unit_of_work, cutoff)
+    report = reconcile.reconcile(c.db.unit_of_work, cutoff)
     click.echo(f"refunded: {report.refunded}, closed as stopped: {report.stopped}")
 
 

@@ -1,4 +1,4 @@
-"""Builds the services of one server instance from its settings (composition root)."""
+"""Builds the parts of one server instance from its settings (the composition root)."""
 
 from __future__ import annotations
 
@@ -10,31 +10,28 @@ import redis
 from flask_socketio import SocketIO
 
 from app.adapters.engines.base import AnswerEngine
+from app.adapters.engines.refusal import refusal_text
+from app.answer_cache import AnswerCache
 from app.auth.verifier import TokenVerifier
 from app.config import Settings
+from app.domain.pricing import Prices
 from app.repositories.interfaces import Database
 from app.repositories.redis.client import make_redis
 from app.repositories.redis.generation_feeds import GenerationFeedRepository
 from app.repositories.redis.rate_limits import RateLimiter, make_storage
 from app.repositories.redis.requests import RequestRepository
 from app.repositories.redis.sessions import SessionRepository
-from app.repositories.redis.stream_states import StreamStateRepository
-from app.repositories.redis.voice_clips import VoiceClipRepository, clip_ttl_s
+from app.repositories.redis.voice_clips import VoiceClipRepository
 from app.repositories.sql import open_database
-from app.services.credit_service import Prices
-from app.services.explanation_service import ExplanationService
-from app.services.generation_service import GenerationService
-from app.services.session_service import SessionService
-from app.services.voice_service import VoiceService
-
-
-@dataclass
-class SocketContext:
-    """What the server knows about one connected socket."""
-
-    user_id: str
-    session_id: str
-    email: str | None = None
+from app.repositories.unit_of_work import RedisRepositories, StoreUnitOfWork
+from app.streaming.scheduler import Scheduler
+from app.use_cases.admission import AdmissionRules
+from app.use_cases.background import Worker
+from app.use_cases.generation import Generation
+from app.use_cases.interactions import Interactions, Notifier
+from app.use_cases.stream_factory import StreamFactory
+from app.use_cases.voice_clips import VoiceClips, VoiceLimits
+from app.use_cases.voice_questions import Transcribing, VoiceQuestions
 
 
 @dataclass
@@ -43,27 +40,28 @@ class Container:
     db: Database
     redis: redis.Redis
     verifier: TokenVerifier
-    sessions: SessionRepository
-    question_limiter: RateLimiter
+    redis_repos: RedisRepositories
     connect_limiter: RateLimiter
-    session_service: SessionService
-    explanations: ExplanationService
-    generation: GenerationService
-    sockets: dict[str, SocketContext] = field(default_factory=dict)
-    extras: dict[str, Any] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    voice: VoiceService | None = None
+    gate: Any  # app.socket_events.ack_gate.AckGate
+    transport: Notifier
+    rules: AdmissionRules
+    interactions: Interactions
+    generation: Generation
+    clips: VoiceClips
+    voice: VoiceQuestions
+    worker: Worker
+    scheduler: Scheduler
+    sockets: dict[str, Any] = field(default_factory=dict)  # sid → SocketContext
+
+    def uow(self) -> StoreUnitOfWork:
+        return StoreUnitOfWork(self.db, self.redis_repos)
 
 
 def build_engines(settings: Settings) -> list[AnswerEngine]:
     """Offline math first (exact and free), then OpenAI when configured."""
-    engines: list[AnswerEngine] = []
-    try:
-        from app.adapters.engines.offline_math import OfflineMathEngine
+    from app.adapters.engines.offline_math import OfflineMathEngine
 
-        engines.append(OfflineMathEngine())
-    except ImportError:  # pragma: no cover - while the engine package is being built
-        pass
+    engines: list[AnswerEngine] = [OfflineMathEngine()]
     if settings.openai_configured:
         from app.adapters.engines.openai_engine import OpenAIEngine
 
@@ -71,60 +69,86 @@ def build_engines(settings: Settings) -> list[AnswerEngine]:
     return engines
 
 
-def build_container(settings: Settings, socketio: SocketIO) -> Container:
+def _transcriber(settings: Settings) -> Any:
+    """Made on first use (and kept): no OpenAI client unless a clip needs one."""
+    made: list[Transcribing | None] = []
+    lock = threading.Lock()
+
+    def get() -> Transcribing | None:
+        with lock:
+            if not made:
+                if not settings.OPENAI_API_KEY:
+                    return None
+                from app.adapters.transcription import Transcriber
+
+                made.append(Transcriber.from_settings(settings))
+            return made[0]
+
+    return get
+
+
+def build_container(
+    settings: Settings, socketio: SocketIO, gate: Any, transport: Notifier
+) -> Container:
+    """`gate` and `transport` are the Socket.IO side (`app.socket_events`), made by the app."""
     db = open_database(settings.DATABASE_URL)
     client = make_redis(settings.REDIS_URL)
     storage = make_storage(settings.REDIS_URL)
-    sessions = SessionRepository(client, settings.SESSION_TTL_S)
-    states = StreamStateRepository(client, settings.SESSION_TTL_S)
     feeds = GenerationFeedRepository(client, lock_ttl_s=int(settings.AI_TIMEOUT_S * 3) + 60)
-    question_limiter = RateLimiter(storage, settings.RATE_LIMIT_QUESTIONS, "questions")
+    redis_repos = RedisRepositories(
+        requests=RequestRepository(client),
+        question_limits=RateLimiter(storage, settings.RATE_LIMIT_QUESTIONS, "questions"),
+        sessions=SessionRepository(client, settings.SESSION_TTL_S),
+        feeds=feeds,
+    )
+
+    def uow() -> StoreUnitOfWork:
+        return StoreUnitOfWork(db, redis_repos)
+
+    start_task = socketio.start_background_task
+    cache = AnswerCache()
     checker = None
     if settings.openai_configured:
         from app.adapters.engines.math_check import check_explanation
 
         checker = check_explanation
-    generation = GenerationService(build_engines(settings), feeds, db.unit_of_work, checker)
-
-    def emit(event: str, payload: dict[str, Any], to: str) -> None:
-        if to:
-            socketio.emit(event, payload, to=to, ignore_queue=True)
-
-    def notify_credits(user_id: str, change: Any, delta: int, action: str) -> None:
-        if change.balance is None:
-            return
-        socketio.emit(
-            "credits_updated",
-            {"balance": change.balance, "delta": delta, "action_type": action},
-            to=f"user:{user_id}",
-        )
-
-    explanations = ExplanationService(
-        uow_factory=db.unit_of_work,
-        sessions=sessions,
-        states=states,
-        requests=RequestRepository(client),
-        feeds=feeds,
-        limiter=question_limiter,
-        generation=generation,
-        prices=Prices(
-            settings.CREDITS_COST_CACHED,
-            settings.CREDITS_COST_GENERATED,
-            settings.CREDITS_COST_VOICE,
-        ),
-        emit=emit,
-        start_task=socketio.start_background_task,
-        notify_credits=notify_credits,
-        pace=settings.STREAM_PACE,
-        generation_timeout_s=settings.AI_TIMEOUT_S,
+    generation = Generation(build_engines(settings), feeds, uow, cache, checker)
+    prices = Prices(
+        settings.CREDITS_COST_CACHED, settings.CREDITS_COST_GENERATED, settings.CREDITS_COST_VOICE
     )
-
-    def is_connected(sid: str) -> bool:
-        try:
-            return bool(socketio.server.manager.is_connected(sid, "/"))
-        except (AttributeError, KeyError):
-            return False
-
+    rules = AdmissionRules(prices, cache, generation.can_try, refusal_text)
+    scheduler = Scheduler(start_task)
+    worker = Worker(start_task)
+    interactions = Interactions(
+        uow_factory=uow,
+        sessions=redis_repos.sessions,
+        transport=transport,
+        scheduler=scheduler,
+        worker=worker,
+        streams=StreamFactory(
+            uow_factory=uow,
+            cache=cache,
+            feeds=feeds,
+            transport=transport,
+            scheduler=scheduler,
+            start_task=start_task,
+            pace=settings.STREAM_PACE,
+            stall_timeout_s=settings.AI_TIMEOUT_S + 30,
+        ),
+        start_generation=lambda cmd: start_task(
+            generation.run, cmd.question, cmd.context, cmd.interaction_id
+        ),
+        pace=settings.STREAM_PACE,
+    )
+    clips = VoiceClips(
+        VoiceClipRepository(client, settings.VOICE_CLIP_TTL_S),
+        VoiceLimits(
+            max_bytes=settings.MAX_AUDIO_BYTES,
+            max_seconds=settings.MAX_AUDIO_SECONDS,
+            voice_fee=settings.CREDITS_COST_VOICE,
+            cheapest_question=prices.cheapest_question,
+        ),
+    )
     return Container(
         settings=settings,
         db=db,
@@ -134,23 +158,23 @@ def build_container(settings: Settings, socketio: SocketIO) -> Container:
             jwks_ttl_s=settings.JWKS_CACHE_S,
             jwks_min_refetch_s=settings.JWKS_MIN_REFETCH_S,
         ),
-        sessions=sessions,
-        question_limiter=question_limiter,
+        redis_repos=redis_repos,
         connect_limiter=RateLimiter(storage, settings.RATE_LIMIT_CONNECTIONS, "connections"),
-        session_service=SessionService(
-            sessions,
-            db.unit_of_work,
-            settings.NEW_USER_CREDITS,
-            is_connected,
-            shared_instances=bool(settings.SOCKETIO_MESSAGE_QUEUE),
-        ),
-        explanations=explanations,
+        gate=gate,
+        transport=transport,
+        rules=rules,
+        interactions=interactions,
         generation=generation,
-        extras={"notify_credits": notify_credits},
-        voice=VoiceService.from_settings(
-            settings,
-            VoiceClipRepository(client, clip_ttl_s(settings)),
-            db.unit_of_work,
-            explanations,
+        clips=clips,
+        voice=VoiceQuestions(
+            clips=clips,
+            uow_factory=uow,
+            rules=rules,
+            interactions=interactions,
+            transport=transport,
+            transcriber=_transcriber(settings),
+            production=settings.is_production,
         ),
+        worker=worker,
+        scheduler=scheduler,
     )

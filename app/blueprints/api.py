@@ -12,8 +12,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from app.auth.tokens import extract_token
-from app.services import account_service
-from app.services.errors import MESSAGES_ES
+from app.socket_events.messages import MESSAGES
+from app.use_cases import account
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -34,7 +34,7 @@ def require_auth_http(fn: Callable[..., Any]) -> Callable[..., Any]:
             extract_token(None, request.headers)
         )
         if not claims:
-            return _error(401, "unauthorized", MESSAGES_ES["unauthorized"])
+            return _error(401, "unauthorized", MESSAGES["unauthorized"])
         g.claims = claims
         return fn(*args, **kwargs)
 
@@ -101,7 +101,7 @@ def _usage_cursor(raw: str | None) -> int | None:
 @require_auth_http
 def me() -> Response:
     c = current_app.extensions["guia"]
-    return jsonify(account_service.me(c.db.unit_of_work, g.claims, c.settings.NEW_USER_CREDITS))
+    return jsonify(account.me(c.db.unit_of_work, g.claims, c.settings.NEW_USER_CREDITS))
 
 
 @api_bp.get("/history")
@@ -113,7 +113,7 @@ def history() -> Any:
         before = _history_cursor(request.args.get("before"))
     except ValueError as exc:
         return _error(400, "invalid_payload", str(exc))
-    items, last = account_service.history(c.db.unit_of_work, g.claims["sub"], limit, before)
+    items, last = account.history(c.db.unit_of_work, g.claims["sub"], limit, before)
     next_before = encode_cursor([last[0].isoformat(), last[1]]) if last else None
     return jsonify(items=items, next_before=next_before)
 
@@ -127,5 +127,5 @@ def credit_usage() -> Any:
         before_id = _usage_cursor(request.args.get("before"))
     except ValueError as exc:
         return _error(400, "invalid_payload", str(exc))
-    items, last_id = account_service.usage(c.db.unit_of_work, g.claims["sub"], limit, before_id)
+    items, last_id = account.usage(c.db.unit_of_work, g.claims["sub"], limit, before_id)
     return jsonify(items=items, next_before=encode_cursor([str(last_id)]) if last_id else None)

@@ -95,3 +95,34 @@ class CreditChange:
     @property
     def applied(self) -> bool:
         return self.status == "applied"
+
+
+@dataclass
+class StreamState:
+    """Identity and position of a session's active explanation (kept in Redis).
+
+    The position describes the last event sent: `next_seq` is the next one to
+    send, `step_index`/`chunk_index` those of the last sent (-1 when none).
+    """
+
+    interaction_id: str
+    user_id: str
+    session_id: str
+    question: str
+    question_hash: str
+    source: str  # "cache" | "generated"
+    answer_id: str = ""  # set for cached answers; generated ones follow the feed
+    credits_charged: int = 0
+    credits_remaining: int = 0
+    next_seq: int = 0
+    step_index: int = -1
+    chunk_index: int = -1
+    paused: bool = False
+
+    def position(self) -> dict[str, Any]:
+        return {
+            "interaction_id": self.interaction_id,
+            "step_index": self.step_index,
+            "chunk_index": self.chunk_index,
+            "next_seq": self.next_seq,
+        }

@@ -1,7 +1,10 @@
-"""The repository interface both database backends implement.
+"""The repository interfaces the use cases depend on.
 
-Services depend only on these protocols; the Postgres and SQLite classes are
-the only code that speaks SQL. One contract test suite runs against both.
+`UnitOfWork` is one SQL transaction over the six tables; Postgres and SQLite
+implement it (`app/repositories/sql/`) and one contract suite runs against both.
+`StoreUnitOfWork` adds the Redis repositories a use case needs beside them
+(`app/repositories/redis/`), so a use case is a function of a command and one
+unit of work.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from app.domain.records import (
     Interaction,
     PredefinedAnswer,
     Profile,
+    StreamState,
     Subscription,
     VoiceInteraction,
 )
@@ -56,6 +60,10 @@ class InteractionRepository(Protocol):
     def get(self, interaction_id: str) -> Interaction | None: ...
     def update(self, interaction_id: str, **fields: Any) -> None:
         """Set the given columns (names from the schema); unknown names raise."""
+        ...
+
+    def settle(self, interaction_id: str, status: str, **fields: Any) -> bool:
+        """End a 'streaming' interaction with `status` (and columns); False if it was not."""
         ...
 
     def list_for_user(
@@ -123,3 +131,71 @@ class Database(Protocol):
     def unit_of_work(self) -> UnitOfWork: ...
     def ping(self) -> None: ...
     def close(self) -> None: ...
+
+
+# -- Redis ----------------------------------------------------------------------
+
+
+class RequestRepository(Protocol):
+    def claim(self, user_id: str, request_id: str, interaction_id: str) -> str | None:
+        """Claim the id for this interaction; return the earlier interaction if taken."""
+        ...
+
+    def release(self, user_id: str, request_id: str, interaction_id: str) -> None: ...
+
+
+class RateLimits(Protocol):
+    def hit(self, key: str) -> int | None:
+        """Count one hit; None if allowed, else whole seconds to wait (>= 1)."""
+        ...
+
+    def peek(self, key: str) -> int | None: ...
+
+
+class SessionStore(Protocol):
+    """Sessions and the position of their active explanation."""
+
+    def create(self, user_id: str, sid: str | None = None) -> Any: ...
+    def get(self, session_id: str) -> Any: ...
+    def attach(self, session_id: str, sid: str) -> bool: ...
+    def detach(self, session_id: str, sid: str) -> None: ...
+    def renew(self, session_id: str) -> bool: ...
+    def start_stream(self, state: StreamState) -> bool: ...
+    def save_position(
+        self,
+        session_id: str,
+        interaction_id: str,
+        next_seq: int,
+        step_index: int,
+        chunk_index: int,
+        paused: bool,
+    ) -> bool: ...
+    def end_stream(self, session_id: str, interaction_id: str) -> bool: ...
+
+
+class GenerationFeeds(Protocol):
+    def try_lead(self, question_hash: str, generation_id: str) -> str | None:
+        """Become the generator of this hash; else return the running generation's id."""
+        ...
+
+    def current(self, question_hash: str) -> str | None: ...
+    def append(self, question_hash: str, kind: str, data: dict[str, Any]) -> None: ...
+    def release(self, question_hash: str) -> None: ...
+    def read(
+        self, question_hash: str, after_id: str = "-", block_ms: int | None = None
+    ) -> list[Any]: ...
+
+
+class StoreUnitOfWork(UnitOfWork, Protocol):
+    """The SQL unit of work plus the Redis repositories of a request.
+
+    Redis writes are not transactional; a request-id claim made in a unit of work
+    that is not committed is released, so a refused request can be retried.
+    """
+
+    requests: RequestRepository
+    question_limits: RateLimits
+    sessions: SessionStore
+    feeds: GenerationFeeds
+
+    def __enter__(self) -> StoreUnitOfWork: ...

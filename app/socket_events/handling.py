@@ -1,69 +1,98 @@
-"""Shared plumbing of socket handlers: auth lookup, acks and protocol errors."""
+"""Shared plumbing of socket handlers: who is calling, typed commands, acks and errors.
+
+`socket_handler(event, Command)` registers a handler that receives the caller and
+the parsed command and returns the ack's fields; a `Refused` (or any failure)
+becomes the protocol's failed ack plus an `error` event. Events to the calling
+socket wait until its ack is queued (see `ack_gate`).
+"""
 
 from __future__ import annotations
 
 import functools
 import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from flask import current_app, request
 
 from app import metrics
-from app.container import Container, SocketContext
+from app.domain.commands import Command
+from app.domain.errors import Refused
 from app.extensions import socketio
 from app.request_ids import bind_connection
-from app.services.errors import ServiceError
-from app.services.explanation_service import Caller
-from app.socket_events.ack_gate import open_gate
+from app.socket_events.messages import error_payload
+from app.socket_events.parsing import parse
+from app.use_cases.identity import Caller
+
+if TYPE_CHECKING:
+    from app.container import Container
 
 log = structlog.get_logger(__name__)
+
+SESSION_RENEW_EVERY_S = 60.0
+
+
+@dataclass
+class SocketContext:
+    """What the server knows about one connected socket."""
+
+    user_id: str
+    session_id: str
+    email: str | None = None
+    renewed_at: float = field(default_factory=time.monotonic)
 
 
 def container() -> Container:
     return current_app.extensions["guia"]
 
 
-def current_caller() -> Caller:
-    ctx: SocketContext | None = container().sockets.get(request.sid)  # type: ignore[attr-defined]
+def sid() -> str:
+    return request.sid  # type: ignore[attr-defined, no-any-return]
+
+
+def current_caller(c: Container) -> Caller:
+    ctx = c.sockets.get(sid())
     if ctx is None:
-        raise ServiceError("unauthorized")
-    return Caller(ctx.user_id, ctx.session_id, request.sid)  # type: ignore[attr-defined]
+        raise Refused("unauthorized")
+    now = time.monotonic()
+    if now - ctx.renewed_at >= SESSION_RENEW_EVERY_S:  # activity renews the session
+        ctx.renewed_at = now
+        c.redis_repos.sessions.renew(ctx.session_id)
+    return Caller(ctx.user_id, ctx.session_id, sid())
 
 
-def send_error(error: ServiceError, event: str) -> dict[str, Any]:
+def send_error(c: Container, error: Refused, event: str) -> dict[str, Any]:
     """Emit `error` and return the failed ack, so clients with or without acks see it."""
     metrics.request_errors.labels(event=event, code=error.code).inc()
-    payload = error.to_payload()
-    socketio.emit("error", payload, to=request.sid, ignore_queue=True)  # type: ignore[attr-defined]
+    payload = error_payload(error)
+    c.transport.emit(sid(), "error", payload)  # before the failed ack, as a client expects
     return {"ok": False, "error": payload}
 
 
-def socket_handler(event: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., Any]]:
-    """Register an authenticated handler whose dict result becomes `{ok: true, ...}`.
-
-    The handler gets the caller, the payload and a gate that opens once the ack
-    is queued, so a stream it starts never emits before the ack.
-    """
+def socket_handler(
+    event: str, command: type[Command]
+) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., Any]]:
+    """Register an authenticated handler `fn(container, caller, cmd) -> ack fields`."""
 
     def decorate(fn: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
         @functools.wraps(fn)
         def wrapper(*args: Any) -> dict[str, Any]:
             started = time.perf_counter()
+            c = container()
+            c.gate.hold(sid())
             # No payload at all is an empty object; an explicit null is not an object.
             payload = args[0] if args else {}
             try:
-                caller = current_caller()
+                caller = current_caller(c)
                 bind_connection(caller.sid, caller.user_id)
-                container().session_service.touch(caller.session_id)
-                result = fn(caller, payload, open_gate())
-                return {"ok": True, **result}
-            except ServiceError as exc:
-                return send_error(exc, event)
+                return {"ok": True, **fn(c, caller, parse(command, payload))}
+            except Refused as exc:
+                return send_error(c, exc, event)
             except Exception:
                 log.exception("handler_failed", socket_event=event)
-                return send_error(ServiceError("internal_error"), event)
+                return send_error(c, Refused("internal_error"), event)
             finally:
                 metrics.handler_seconds.labels(event=event).observe(time.perf_counter() - started)
 
@@ -71,17 +100,3 @@ def socket_handler(event: str) -> Callable[[Callable[..., dict[str, Any]]], Call
         return wrapper
 
     return decorate
-
-
-def require_auth_socket(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """For plain handlers: refuse sockets that did not authenticate on connect."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            current_caller()
-        except ServiceError as exc:
-            return send_error(exc, fn.__name__)
-        return fn(*args, **kwargs)
-
-    return wrapper

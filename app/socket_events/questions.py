@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.services.explanation_service import Caller
-from app.socket_events.handling import container, socket_handler
+from app.domain.commands import AskQuestion, PauseExplanation, ResumeExplanation, StopExplanation
+from app.socket_events.handling import socket_handler
+from app.use_cases.admission import Admit, Repeated, admit
+from app.use_cases.identity import Caller
 
-
-@socket_handler("ask_question")
-def ask_question(caller: Caller, payload: Any, gate: threading.Event) -> dict[str, Any]:
-    interaction_id = container().explanations.ask(caller, payload, after=gate)
-    return {"interaction_id": interaction_id}
+if TYPE_CHECKING:
+    from app.container import Container
 
 
-@socket_handler("pause_explanation")
-def pause_explanation(caller: Caller, payload: Any, _gate: threading.Event) -> dict[str, Any]:
-    return container().explanations.pause(caller, payload)
+@socket_handler("ask_question", AskQuestion)
+def ask_question(c: Container, caller: Caller, cmd: AskQuestion) -> dict[str, Any]:
+    ask = Admit(caller, cmd.question, cmd.generation_context, cmd.request_id)
+    admitted = admit(ask, c.uow(), c.rules)
+    if isinstance(admitted, Repeated):
+        return {"interaction_id": admitted.interaction_id}
+    c.interactions.start(ask, admitted)
+    return {"interaction_id": admitted.interaction.id}
 
 
-@socket_handler("resume_explanation")
-def resume_explanation(caller: Caller, payload: Any, gate: threading.Event) -> dict[str, Any]:
-    position = container().explanations.resume(caller, payload, after=gate)
+@socket_handler("pause_explanation", PauseExplanation)
+def pause_explanation(c: Container, caller: Caller, cmd: PauseExplanation) -> dict[str, Any]:
+    return c.interactions.pause(caller, cmd)
+
+
+@socket_handler("resume_explanation", ResumeExplanation)
+def resume_explanation(c: Container, caller: Caller, cmd: ResumeExplanation) -> dict[str, Any]:
+    position = c.interactions.resume(caller, cmd)
     return {"interaction_id": position["interaction_id"], "next_seq": position["next_seq"]}
 
 
-@socket_handler("stop_explanation")
-def stop_explanation(caller: Caller, payload: Any, _gate: threading.Event) -> dict[str, Any]:
-    return container().explanations.stop(caller, payload)
+@socket_handler("stop_explanation", StopExplanation)
+def stop_explanation(c: Container, caller: Caller, cmd: StopExplanation) -> dict[str, Any]:
+    return c.interactions.stop(caller, cmd)

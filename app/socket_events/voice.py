@@ -1,33 +1,27 @@
-"""voice_start, voice_chunk and voice_complete: thin, each calls the voice service."""
+"""voice_start, voice_chunk and voice_complete."""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.services.explanation_service import Caller
-from app.services.voice_service import VoiceService
-from app.socket_events.handling import container, socket_handler
+from app.domain.commands import VoiceChunk, VoiceComplete, VoiceStart
+from app.socket_events.handling import socket_handler
+from app.use_cases.identity import Caller
 
-
-def _voice() -> VoiceService:
-    service = container().voice
-    if service is None:  # pragma: no cover - every built container has one
-        raise RuntimeError("voice service not configured")
-    return service
+if TYPE_CHECKING:
+    from app.container import Container
 
 
-@socket_handler("voice_start")
-def voice_start(caller: Caller, payload: Any, _gate: threading.Event) -> dict[str, Any]:
-    return {"voice_id": _voice().start(caller, payload)}
+@socket_handler("voice_start", VoiceStart)
+def voice_start(c: Container, caller: Caller, cmd: VoiceStart) -> dict[str, Any]:
+    return {"voice_id": c.clips.start(caller, cmd)}
 
 
-@socket_handler("voice_chunk")
-def voice_chunk(caller: Caller, payload: Any, _gate: threading.Event) -> dict[str, Any]:
-    return {"received_bytes": _voice().add_chunk(caller, payload)}
+@socket_handler("voice_chunk", VoiceChunk)
+def voice_chunk(c: Container, caller: Caller, cmd: VoiceChunk) -> dict[str, Any]:
+    return {"received_bytes": c.clips.add_chunk(caller, cmd)}
 
 
-@socket_handler("voice_complete")
-def voice_complete(caller: Caller, payload: Any, gate: threading.Event) -> dict[str, Any]:
-    voice_id, interaction_id = _voice().complete(caller, payload, gate)
-    return {"voice_id": voice_id, "interaction_id": interaction_id}
+@socket_handler("voice_complete", VoiceComplete)
+def voice_complete(c: Container, caller: Caller, cmd: VoiceComplete) -> dict[str, Any]:
+    return {"voice_id": cmd.voice_id, "interaction_id": c.voice.complete(caller, cmd)}

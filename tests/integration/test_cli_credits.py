@@ -13,8 +13,10 @@ from psycopg.conninfo import conninfo_to_dict
 
 from app import create_app
 from app.config import Settings
+from app.domain.pricing import QUESTION
 from app.domain.records import Interaction
-from app.services import interaction_service
+from app.use_cases import credits, settlement
+from app.use_cases.reconcile import reconcile
 from tests.conftest import TEST_DATABASE_URL
 
 pytestmark = pytest.mark.integration
@@ -105,9 +107,12 @@ def test_reconcile_refunds_holds_that_never_streamed_and_keeps_interrupted_charg
             input_type="text",
             credits_charged=2,
         )
-        interaction_service.open_interaction(db.unit_of_work, interaction, 2, "question_generated")
-        if started:
-            interaction_service.mark_started(db.unit_of_work, interaction.id)
+        with db.unit_of_work() as uow:
+            uow.interactions.add(interaction)
+            credits.hold(uow, user, interaction.id, 2, "question_generated", QUESTION)
+            if started:
+                uow.interactions.update(interaction.id, first_event_at=settlement.now())
+            uow.commit()
         return interaction.id
 
     never_streamed, interrupted = open_one(False), open_one(True)
@@ -116,8 +121,6 @@ def test_reconcile_refunds_holds_that_never_streamed_and_keeps_interrupted_charg
     # Nothing is younger than the cut-off yet: a fresh hold is left alone.
     assert "refunded: 0" in run(app, "credits", "reconcile", "--older-than", "3600")[1]
     later = datetime.now(UTC) + timedelta(seconds=5)
-    from app.services.reconcile_service import reconcile
-
     report = reconcile(db.unit_of_work, later)
     assert (report.refunded, report.stopped) == (1, 1)
     assert reconcile(db.unit_of_work, later) == type(report)(0, 0)  # idempotent

@@ -11,24 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.domain.explanation import Step
-
-
-@dataclass
-class GenerationContext:
-    """What an engine may use besides the question text."""
-
-    subject: str | None = None
-    topic: str | None = None
-    level: str | None = None
-    language: str = "es"
-
-    @classmethod
-    def from_payload(cls, raw: Any) -> GenerationContext:
-        if not isinstance(raw, dict):
-            return cls()
-        pick = {k: raw.get(k) for k in ("subject", "topic", "level") if isinstance(raw.get(k), str)}
-        language = raw.get("language") if raw.get("language") in ("es", "en") else "es"
-        return cls(**{k: v[:100] for k, v in pick.items()}, language=language)
+from app.domain.questions import GenerationContext
 
 
 @dataclass

@@ -58,9 +58,17 @@ class GenerationFeedRepository:
         """After a failure, let the next asker try again."""
         self.client.delete(self.lock_key(question_hash))
 
-    def read(self, question_hash: str, after_id: str = "-") -> list[FeedEntry]:
-        start = "-" if after_id == "-" else f"({after_id}"
-        rows = self.client.xrange(self.feed_key(question_hash), min=start, max="+")
+    def read(
+        self, question_hash: str, after_id: str = "-", block_ms: int | None = None
+    ) -> list[FeedEntry]:
+        """Entries after `after_id`; with `block_ms`, wait that long for one to arrive."""
+        key = self.feed_key(question_hash)
+        if block_ms is None:
+            start = "-" if after_id == "-" else f"({after_id}"
+            rows = self.client.xrange(key, min=start, max="+")
+        else:
+            found = self.client.xread({key: "0-0" if after_id == "-" else after_id}, block=block_ms)
+            rows = found[0][1] if found else []
         return [
             FeedEntry(entry_id, fields["kind"], json.loads(fields["data"]))
             for entry_id, fields in rows

@@ -1,12 +1,52 @@
-"""Socket sessions in Redis: `session:{session_id}` hashes with a sliding TTL."""
+"""Socket sessions in Redis, with the position of their active explanation.
+
+`session:{session_id}` is one hash with a sliding TTL: the owner (`user_id`), the
+socket holding it (`sid`), and, while an explanation is active, its identity
+(`active_id`, `active` as JSON) and position (`next_seq`, `step_index`,
+`chunk_index`, `paused`). One key per session means one round trip for every
+write, and a position can only be written for the interaction that is active
+(checked in the same script), so a late write never revives an ended one.
+"""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
 
 import redis
+
+from app.domain.records import StreamState
+
+_POSITION = ("next_seq", "step_index", "chunk_index", "paused")
+_IDENTITY = ("interaction_id", "user_id", "question", "question_hash", "source", "answer_id")
+
+# KEYS[1] session; ARGV[1] ttl, ARGV[2..] field/value pairs. Only a live session.
+_SET_IF_LIVE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return 1
+"""
+# KEYS[1] session; ARGV[1] interaction id, ARGV[2] ttl, ARGV[3..] pairs. Only the active one.
+_SET_IF_ACTIVE = """
+if redis.call('HGET', KEYS[1], 'active_id') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+_END_IF_ACTIVE = """
+if redis.call('HGET', KEYS[1], 'active_id') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'active_id', 'active', 'next_seq', 'step_index', 'chunk_index',
+  'paused')
+return 1
+"""
+_CLEAR_SID_IF = """
+if redis.call('HGET', KEYS[1], 'sid') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'sid', '')
+return 1
+"""
 
 
 @dataclass(frozen=True)
@@ -15,7 +55,7 @@ class Session:
     user_id: str
     sid: str | None
     created_at: float
-    active_interaction_id: str | None = None
+    active: StreamState | None = None
 
 
 class SessionRepository:
@@ -24,12 +64,16 @@ class SessionRepository:
     def __init__(self, client: redis.Redis, ttl_s: int = 1800) -> None:
         self.client = client
         self.ttl_s = ttl_s
+        self._set_if_live = client.register_script(_SET_IF_LIVE)
+        self._set_if_active = client.register_script(_SET_IF_ACTIVE)
+        self._end_if_active = client.register_script(_END_IF_ACTIVE)
+        self._clear_sid_if = client.register_script(_CLEAR_SID_IF)
 
     @staticmethod
     def key(session_id: str) -> str:
         return f"session:{session_id}"
 
-    def create_session(self, user_id: str, sid: str | None = None) -> Session:
+    def create(self, user_id: str, sid: str | None = None) -> Session:
         session = Session(str(uuid.uuid4()), user_id, sid, time.time())
         mapping = {"user_id": user_id, "created_at": session.created_at, "sid": sid or ""}
         pipe = self.client.pipeline()
@@ -38,7 +82,7 @@ class SessionRepository:
         pipe.execute()
         return session
 
-    def get_session(self, session_id: str) -> Session | None:
+    def get(self, session_id: str) -> Session | None:
         data = self.client.hgetall(self.key(session_id))
         if not data or "user_id" not in data:
             return None
@@ -47,28 +91,79 @@ class SessionRepository:
             user_id=data["user_id"],
             sid=data.get("sid") or None,
             created_at=float(data.get("created_at", 0)),
-            active_interaction_id=data.get("active_interaction_id") or None,
+            active=_active(session_id, data),
         )
 
-    def update_session(self, session_id: str, **fields: str | None) -> bool:
-        """Set fields on a live session and renew its TTL; False if it expired."""
-        key = self.key(session_id)
-        mapping = {k: "" if v is None else v for k, v in fields.items()}
-        pipe = self.client.pipeline()
-        pipe.exists(key)
-        pipe.hset(key, mapping=mapping)
-        pipe.expire(key, self.ttl_s)
-        exists, *_ = pipe.execute()
-        if not exists:
-            self.client.delete(key)
-            return False
-        return True
+    def attach(self, session_id: str, sid: str) -> bool:
+        """Record the socket holding a live session and renew it; False if it expired."""
+        return self._set(session_id, {"sid": sid})
 
-    def renew_ttl(self, session_id: str) -> bool:
+    def detach(self, session_id: str, sid: str) -> None:
+        """Forget the socket, if it still is this one; the session lives until its TTL."""
+        self._clear_sid_if(keys=[self.key(session_id)], args=[sid])
+
+    def renew(self, session_id: str) -> bool:
         return bool(self.client.expire(self.key(session_id), self.ttl_s))
+
+    def start_stream(self, state: StreamState) -> bool:
+        """Make `state` the session's active explanation (replacing any other)."""
+        identity = {k: getattr(state, k) for k in _IDENTITY}
+        identity["credits"] = [state.credits_charged, state.credits_remaining]
+        fields = {"active_id": state.interaction_id, "active": json.dumps(identity)}
+        fields.update(_position(state.next_seq, state.step_index, state.chunk_index, state.paused))
+        return self._set(state.session_id, fields)
+
+    def save_position(
+        self,
+        session_id: str,
+        interaction_id: str,
+        next_seq: int,
+        step_index: int,
+        chunk_index: int,
+        paused: bool,
+    ) -> bool:
+        """Record where the active explanation stands; False if it is not the active one."""
+        pairs = _pairs(_position(next_seq, step_index, chunk_index, paused))
+        result = self._set_if_active(
+            keys=[self.key(session_id)], args=[interaction_id, self.ttl_s, *pairs]
+        )
+        return bool(result)
+
+    def end_stream(self, session_id: str, interaction_id: str) -> bool:
+        """Forget the active explanation if it is this one."""
+        return bool(self._end_if_active(keys=[self.key(session_id)], args=[interaction_id]))
 
     def delete(self, session_id: str) -> None:
         self.client.delete(self.key(session_id))
 
     def ttl(self, session_id: str) -> int:
         return int(self.client.ttl(self.key(session_id)))
+
+    def _set(self, session_id: str, fields: dict[str, object]) -> bool:
+        result = self._set_if_live(keys=[self.key(session_id)], args=[self.ttl_s, *_pairs(fields)])
+        return bool(result)
+
+
+def _position(next_seq: int, step_index: int, chunk_index: int, paused: bool) -> dict[str, int]:
+    return dict(zip(_POSITION, (next_seq, step_index, chunk_index, int(paused)), strict=True))
+
+
+def _pairs(fields: dict[str, object]) -> list[object]:
+    return [item for pair in fields.items() for item in pair]
+
+
+def _active(session_id: str, data: dict[str, str]) -> StreamState | None:
+    if not data.get("active_id") or "active" not in data:
+        return None
+    identity = json.loads(data["active"])
+    charged, remaining = identity.pop("credits")
+    return StreamState(
+        session_id=session_id,
+        credits_charged=int(charged),
+        credits_remaining=int(remaining),
+        next_seq=int(data.get("next_seq", 0)),
+        step_index=int(data.get("step_index", -1)),
+        chunk_index=int(data.get("chunk_index", -1)),
+        paused=data.get("paused") == "1",
+        **identity,
+    )

@@ -53,7 +53,14 @@ class SqlRepository:
             write=True,
         )
 
-    def _update(self, row_id: str, values: Mapping[str, Any], allowed: frozenset[str]) -> int:
+    def _update(
+        self,
+        row_id: str,
+        values: Mapping[str, Any],
+        allowed: frozenset[str],
+        where: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Set columns of one row (only when `where`'s columns hold those values)."""
         unknown = sorted(set(values) - allowed)
         if unknown:
             raise ValueError(f"{self.table}: cannot update {', '.join(unknown)}")
@@ -62,7 +69,13 @@ class SqlRepository:
         columns = sorted(values)
         assignments = ", ".join(f"{c} = %s" for c in columns)
         params = [self._in(c, values[c]) for c in columns] + [self._in("id", row_id)]
-        cur = self.s.run(f"UPDATE {self.table} SET {assignments} WHERE id = %s", params, write=True)
+        condition = "id = %s"
+        for column, value in (where or {}).items():
+            condition += f" AND {column} = %s"
+            params.append(self._in(column, value))
+        cur = self.s.run(
+            f"UPDATE {self.table} SET {assignments} WHERE {condition}", params, write=True
+        )
         return int(cur.rowcount)
 
     def _id_or_none(self, row_id: Any) -> Any:

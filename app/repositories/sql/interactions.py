@@ -54,6 +54,16 @@ class SqlInteractionRepository(SqlRepository):
     def update(self, interaction_id: str, **fields_: Any) -> None:
         self._update(interaction_id, fields_, INTERACTION_UPDATABLE)
 
+    def settle(self, interaction_id: str, status: str, **fields_: Any) -> bool:
+        key = self._id_or_none(interaction_id)
+        if key is None:
+            return False
+        values = {"status": status, **fields_}
+        return (
+            self._update(interaction_id, values, INTERACTION_UPDATABLE, {"status": "streaming"})
+            == 1
+        )
+
     def list_for_user(
         self, user_id: str, limit: int, before: tuple[datetime, str] | None
     ) -> list[Interaction]:

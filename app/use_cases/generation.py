@@ -1,8 +1,8 @@
 """Runs the answer engines for a cache miss, once per question hash (single flight).
 
 The leader appends each step to the generation feed as soon as it exists, stores
-the answer only after the whole explanation validated, and records failures in
-the feed so every follower ends the same way.
+the answer in the cache only after the whole explanation validated, and records
+failures in the feed, so every follower (on any instance) ends the same way.
 """
 
 from __future__ import annotations
@@ -13,35 +13,32 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from app.adapters.engines.base import (
-    AnswerEngine,
-    CannotAnswer,
-    EngineError,
-    GenerationContext,
-    GenerationResult,
-)
+from app.adapters.engines.base import AnswerEngine, CannotAnswer, EngineError, GenerationResult
+from app.answer_cache import AnswerCache
 from app.domain.explanation import Explanation, Step
-from app.repositories.redis.generation_feeds import GenerationFeedRepository
-from app.services.interaction_service import UowFactory
+from app.domain.questions import GenerationContext, Question
+from app.repositories.interfaces import GenerationFeeds, UnitOfWork
 
 log = structlog.get_logger(__name__)
 
 AnswerChecker = Callable[[str, Explanation], bool | None]
 
 
-class GenerationService:
+class Generation:
     """Chooses an engine, streams its steps into the feed and caches the result."""
 
     def __init__(
         self,
         engines: Sequence[AnswerEngine],
-        feeds: GenerationFeedRepository,
-        uow_factory: UowFactory,
+        feeds: GenerationFeeds,
+        uow_factory: Callable[[], UnitOfWork],
+        cache: AnswerCache,
         checker: AnswerChecker | None = None,
     ) -> None:
         self.engines = list(engines)
         self.feeds = feeds
         self.uow_factory = uow_factory
+        self.cache = cache
         self.checker = checker
 
     def can_try(self, question: str) -> bool:
@@ -52,52 +49,41 @@ class GenerationService:
                 return True
         return False
 
-    def run(
-        self,
-        question: str,
-        normalized: str,
-        question_hash: str,
-        context: GenerationContext,
-        interaction_id: str,
-    ) -> None:
-        """Generate into the feed of `question_hash`; never raises."""
+    def run(self, question: Question, context: GenerationContext, interaction_id: str) -> None:
+        """Generate into the feed of the question's hash; never raises."""
         try:
-            steps, result, engine = self._generate(question, context, question_hash)
+            steps, result, engine = self._generate(question, context)
             explanation = Explanation(steps=steps, total_duration=result.total_duration)
-            refuted = self._refuted(question, explanation, result)
-            answer_id = (
-                None
-                if refuted
-                else self._store(question, normalized, question_hash, explanation, result)
-            )
+            refuted = self._refuted(question.text, explanation, result)
+            answer_id = None if refuted else self._store(question, explanation, result)
             self._record(interaction_id, result)
             self.feeds.append(
-                question_hash,
+                question.hash,
                 "done",
                 {"answer_id": answer_id, "total_steps": len(steps), "engine": result.engine},
             )
             if refuted:
-                self._regenerate_once(engine, question, normalized, question_hash, context)
+                self._regenerate_once(engine, question, context)
         except EngineError as exc:
             log.warning("generation_failed", code=exc.code, interaction_id=interaction_id)
-            self._fail(question_hash, exc.code, exc.message)
+            self._fail(question.hash, exc.code, exc.message)
         except ValidationError:
             log.warning("generation_invalid", interaction_id=interaction_id)
-            self._fail(question_hash, "generation_failed", "")
+            self._fail(question.hash, "generation_failed", "")
         except Exception:
             log.exception("generation_crashed", interaction_id=interaction_id)
-            self._fail(question_hash, "generation_failed", "")
+            self._fail(question.hash, "generation_failed", "")
 
     def _generate(
-        self, question: str, context: GenerationContext, question_hash: str
+        self, question: Question, context: GenerationContext
     ) -> tuple[list[Step], GenerationResult, AnswerEngine]:
         for engine in self.engines:
             result = GenerationResult()
             steps: list[Step] = []
             try:
-                for step in engine.generate(question, context, result):
+                for step in engine.generate(question.text, context, result):
                     steps.append(step)
-                    self.feeds.append(question_hash, "step", step.model_dump(mode="json"))
+                    self.feeds.append(question.hash, "step", step.model_dump(mode="json"))
             except CannotAnswer:
                 if steps:
                     raise EngineError("generation_failed", "") from None
@@ -108,22 +94,12 @@ class GenerationService:
             return steps, result, engine
         raise EngineError("ai_unavailable", "")
 
-    def _store(
-        self,
-        question: str,
-        normalized: str,
-        question_hash: str,
-        explanation: Explanation,
-        result: GenerationResult,
-    ) -> str | None:
-        """Cache a fully valid answer."""
+    def _store(self, question: Question, explanation: Explanation, result: GenerationResult) -> str:
         source = result.engine if result.engine in ("offline", "openai") else "admin"
         with self.uow_factory() as uow:
-            stored = uow.answers.add_if_absent(
-                question_hash, normalized, question, explanation.to_json_dict(), source
-            )
+            answer_id = self.cache.store(uow.answers, question, explanation, source)
             uow.commit()
-        return stored.id
+        return answer_id
 
     def _refuted(self, question: str, explanation: Explanation, result: GenerationResult) -> bool:
         """A model's math that SymPy shows wrong is never cached (the CAS is trusted)."""
@@ -132,27 +108,22 @@ class GenerationService:
         return self.checker(question, explanation) is False
 
     def _regenerate_once(
-        self,
-        engine: AnswerEngine,
-        question: str,
-        normalized: str,
-        question_hash: str,
-        context: GenerationContext,
+        self, engine: AnswerEngine, question: Question, context: GenerationContext
     ) -> None:
         """Ask again once, off the stream; cache the new answer unless it is refuted too."""
-        log.warning("answer_refuted", question_hash=question_hash)
+        log.warning("answer_refuted", question_hash=question.hash)
         try:
             result = GenerationResult()
-            steps = list(engine.generate(question, context, result))
+            steps = list(engine.generate(question.text, context, result))
             result.engine = result.engine or engine.name
             explanation = Explanation(steps=steps, total_duration=result.total_duration)
         except (EngineError, CannotAnswer, ValidationError):
-            log.warning("regeneration_failed", question_hash=question_hash)
+            log.warning("regeneration_failed", question_hash=question.hash)
             return
-        if self._refuted(question, explanation, result):
-            log.warning("answer_refuted_twice", question_hash=question_hash)
+        if self._refuted(question.text, explanation, result):
+            log.warning("answer_refuted_twice", question_hash=question.hash)
             return
-        self._store(question, normalized, question_hash, explanation, result)
+        self._store(question, explanation, result)
 
     def _record(self, interaction_id: str, result: GenerationResult) -> None:
         fields: dict[str, Any] = {"engine": result.engine or None}

@@ -7,14 +7,12 @@ disconnect would, and is closed as stopped).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.services.interaction_service import (
-    UowFactory,
-    fail_interaction,
-    finish_interaction,
-)
+from app.repositories.interfaces import UnitOfWork
+from app.use_cases import settlement
 
 
 @dataclass(frozen=True)
@@ -23,15 +21,16 @@ class ReconcileReport:
     stopped: int
 
 
-def reconcile(uow_factory: UowFactory, older_than: datetime) -> ReconcileReport:
+def reconcile(uow_factory: Callable[[], UnitOfWork], older_than: datetime) -> ReconcileReport:
     with uow_factory() as uow:
         leftovers = uow.interactions.list_unsettled(older_than)
     refunded = stopped = 0
     for interaction in leftovers:
-        if interaction.first_event_at is None:
-            fail_interaction(uow_factory, interaction.user_id, interaction.id, "internal_error")
-            refunded += 1
-        else:
-            finish_interaction(uow_factory, interaction.id, "stopped")
-            stopped += 1
+        with uow_factory() as uow:
+            if interaction.first_event_at is None:
+                settlement.fail(uow, interaction.user_id, interaction.id, "internal_error")
+                refunded += 1
+            else:
+                stopped += settlement.close(uow, interaction.id, "stopped")
+            uow.commit()
     return ReconcileReport(refunded, stopped)

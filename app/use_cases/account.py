@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from app.services.credit_service import ensure_profile
-from app.services.interaction_service import UowFactory
+from app.repositories.interfaces import UnitOfWork
+from app.use_cases.credits import ensure_profile
+
+UowFactory = Callable[[], UnitOfWork]
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -15,8 +18,9 @@ def _iso(value: datetime | None) -> str | None:
 
 def me(uow_factory: UowFactory, claims: dict[str, Any], new_user_credits: int) -> dict[str, Any]:
     user_id = str(claims["sub"])
-    ensure_profile(uow_factory, user_id, claims.get("email"), new_user_credits)
     with uow_factory() as uow:
+        ensure_profile(uow, user_id, claims.get("email"), new_user_credits)
+        uow.commit()
         profile = uow.profiles.get(user_id)
         plan = (
             uow.subscriptions.get(profile.subscription_id)
