@@ -15,8 +15,7 @@ import openai
 
 from app.adapters.engines.base import EngineError
 
-MSG_TRANSCRIPTION_FAILED = "No pudimos transcribir el audio. Intenta grabarlo de nuevo."
-MSG_EMPTY = "No se entendió ninguna pregunta en el audio. Intenta de nuevo."
+FAILED, EMPTY = "failed", "empty"  # catalogue reasons of transcription_failed
 _MIME = {
     "webm": "audio/webm",
     "ogg": "audio/ogg",
@@ -52,7 +51,7 @@ class Transcriber:
     @classmethod
     def from_settings(cls, settings: Any) -> Transcriber:
         if not settings.OPENAI_API_KEY:
-            raise EngineError("transcription_failed", MSG_TRANSCRIPTION_FAILED)
+            raise EngineError("transcription_failed", FAILED)
         return cls(
             api_key=settings.OPENAI_API_KEY,
             base_url=settings.OPENAI_BASE_URL,
@@ -62,7 +61,7 @@ class Transcriber:
 
     def transcribe(self, audio: bytes, fmt: str, language: str = "es") -> TranscriptionResult:
         if not audio:
-            raise EngineError("transcription_failed", MSG_TRANSCRIPTION_FAILED)
+            raise EngineError("transcription_failed", FAILED)
         upload = (f"audio.{fmt}", audio, _MIME.get(fmt, "application/octet-stream"))
         try:
             if self.verbose:
@@ -74,7 +73,7 @@ class Transcriber:
                     self.verbose = False
             return self._result(self._create(upload, language, "json"))
         except openai.OpenAIError as exc:
-            raise EngineError("transcription_failed", MSG_TRANSCRIPTION_FAILED) from exc
+            raise EngineError("transcription_failed", FAILED) from exc
 
     def _create(self, upload: tuple[str, bytes, str], language: str, fmt: str) -> Any:
         return self.client.audio.transcriptions.create(
@@ -85,7 +84,7 @@ class Transcriber:
     def _result(response: Any) -> TranscriptionResult:
         text = (getattr(response, "text", None) or "").strip()
         if not text:
-            raise EngineError("transcription_failed", MSG_EMPTY)
+            raise EngineError("transcription_failed", EMPTY)
         duration = getattr(response, "duration", None)
         usage = getattr(response, "usage", None)
         if duration is None and usage is not None and getattr(usage, "type", None) == "duration":

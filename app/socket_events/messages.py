@@ -38,7 +38,17 @@ MESSAGES: dict[str, str] = {
     "generation_failed": (
         "No pudimos generar la explicación. No se te cobró nada; inténtalo de nuevo."
     ),
+    "generation_failed.invalid_answer": (
+        "No pudimos generar una explicación válida para tu pregunta. No se te cobró nada; "
+        "inténtalo de nuevo."
+    ),
+    "generation_failed.refused": (
+        "No podemos responder esa pregunta. Intenta con otra pregunta de estudio."
+    ),
     "ai_unavailable": "El tutor no puede responder esa pregunta ahora mismo.",
+    "ai_unavailable.upstream": (
+        "El servicio de explicaciones no está disponible en este momento. Intenta más tarde."
+    ),
     "audio_invalid": "El audio no es válido o no coincide con el formato indicado.",
     "audio_invalid.base64": "El fragmento de audio no es base64 válido; se descartó la grabación.",
     "audio_invalid.gap": (
@@ -59,6 +69,8 @@ MESSAGES: dict[str, str] = {
         "El audio dura más de {limit:g} segundos; graba una pregunta más corta."
     ),
     "transcription_failed": "No pudimos transcribir el audio. Inténtalo de nuevo.",
+    "transcription_failed.failed": "No pudimos transcribir el audio. Intenta grabarlo de nuevo.",
+    "transcription_failed.empty": "No se entendió ninguna pregunta en el audio. Intenta de nuevo.",
     "transcription_failed.not_configured": (
         "La transcripción de voz no está configurada en este servidor. Pide al administrador "
         "que defina OPENAI_API_KEY (y, si usa otro proveedor compatible, OPENAI_BASE_URL) "

@@ -67,7 +67,7 @@ def _apply(stream: LiveStream, entries: list[Any]) -> bool:
                 plan.finish()
                 ended[0] = True
             elif entry.kind == "error":
-                stream.fail(entry.data.get("code", "generation_failed"))
+                stream.fail(entry.data.get("code", "generation_failed"), entry.data.get("reason"))
                 ended[0] = True
 
     stream.extend(grow)

@@ -106,6 +106,7 @@ class LiveStream:
         self.paused = True  # nothing is sent until play()
         self.finished = False
         self.error: str | None = None
+        self.error_reason: str | None = None  # the catalogue's detail, if the source gave one
         self.started_at = clock()
         self.t0 = self.started_at
         self._phrases = itertools.cycle(WAITING_PHRASES)
@@ -162,10 +163,10 @@ class LiveStream:
             if starved and self._available(self.next_seq):
                 self._rebase()
 
-    def fail(self, code: str) -> None:
+    def fail(self, code: str, reason: str | None = None) -> None:
         """The source cannot give the rest: the next tick reports it to the sink."""
         with self.lock:
-            self.error = code
+            self.error, self.error_reason = code, reason or None
 
     # -- the scheduler's side ---------------------------------------------------
 

@@ -66,7 +66,7 @@ class Generation:
                 self._regenerate_once(engine, question, context)
         except EngineError as exc:
             log.warning("generation_failed", code=exc.code, interaction_id=interaction_id)
-            self._fail(question.hash, exc.code, exc.message)
+            self._fail(question.hash, exc.code, exc.reason)
         except ValidationError:
             log.warning("generation_invalid", interaction_id=interaction_id)
             self._fail(question.hash, "generation_failed", "")
@@ -135,6 +135,6 @@ class Generation:
             uow.interactions.update(interaction_id, **fields)
             uow.commit()
 
-    def _fail(self, question_hash: str, code: str, message: str) -> None:
-        self.feeds.append(question_hash, "error", {"code": code, "message": message})
+    def _fail(self, question_hash: str, code: str, reason: str) -> None:
+        self.feeds.append(question_hash, "error", {"code": code, "reason": reason})
         self.feeds.release(question_hash)

@@ -189,9 +189,8 @@ class Interactions:
 
     def failed(self, stream: LiveStream, code: str) -> None:
         if stream.sid:
-            self.transport.send_error(
-                stream.sid, Refused(code, interaction_id=stream.interaction_id)
-            )
+            error = Refused(code, stream.error_reason, interaction_id=stream.interaction_id)
+            self.transport.send_error(stream.sid, error)
         self.worker.submit(self._fail, stream, code)
 
     # -- inside ----------------------------------------------------------------------

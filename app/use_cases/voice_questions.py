@@ -153,7 +153,7 @@ class VoiceQuestions:
         try:
             return transcriber.transcribe(clip.audio, clip.meta.format, clip.meta.language)
         except EngineError as exc:
-            raise Refused(exc.code, text=exc.message or None) from exc
+            raise Refused(exc.code, exc.reason or None) from exc
 
     def _record(self, caller: Caller, clip: Clip) -> None:
         meta = clip.meta

@@ -9,6 +9,8 @@ import pytest
 
 from app.adapters.engines.base import EngineError
 from app.adapters.transcription import Transcriber, TranscriptionResult
+from app.domain.errors import Refused
+from app.socket_events.messages import describe
 from tests.support.fake_openai import Behaviour, FakeOpenAI
 
 CLIP = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(64)
@@ -65,7 +67,7 @@ def test_api_errors_are_transcription_failed(fake: FakeOpenAI, behaviour: Behavi
     with pytest.raises(EngineError) as err:
         t.transcribe(CLIP, "wav")
     assert err.value.code == "transcription_failed"
-    assert "audio" in err.value.message
+    assert "audio" in describe(Refused(err.value.code, err.value.reason))
 
 
 def test_empty_transcript_and_empty_clip_fail(fake: FakeOpenAI) -> None:

@@ -26,12 +26,13 @@ class GenerationResult:
 
 
 class EngineError(Exception):
-    """A generation failed; `code` is a protocol error code."""
+    """A generation (or transcription) failed: a protocol error `code` and a `reason`,
+    the key of its Spanish text in the catalogue (`app/socket_events/messages.py`)."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, reason: str = "") -> None:
+        super().__init__(f"{code} ({reason})" if reason else code)
         self.code = code
-        self.message = message
+        self.reason = reason
 
 
 class CannotAnswer(Exception):

@@ -26,11 +26,7 @@ from app.adapters.engines.openai_prompt import build_prompt, response_format
 from app.domain.explanation import MAX_STEPS, MAX_TOTAL_DURATION, Explanation, Step
 from app.utils.latex_json import fix_invalid_escapes, repair_step_latex
 
-MSG_FAILED = "No pudimos generar una explicación válida para tu pregunta. Intenta de nuevo."
-MSG_UNAVAILABLE = (
-    "El servicio de explicaciones no está disponible en este momento. Intenta más tarde."
-)
-MSG_REFUSED = "No podemos responder esa pregunta. Intenta con otra pregunta de estudio."
+INVALID, UPSTREAM, REFUSED = "invalid_answer", "upstream", "refused"  # catalogue reasons
 MIN_TOTAL_DURATION = 10.0
 _MAX_ECHO_CHARS = 6000  # how much of a broken answer goes back to the model for repair
 
@@ -175,7 +171,7 @@ class OpenAIEngine:
     @classmethod
     def from_settings(cls, settings: Any) -> OpenAIEngine:
         if not settings.OPENAI_API_KEY:
-            raise EngineError("ai_unavailable", MSG_UNAVAILABLE)
+            raise EngineError("ai_unavailable", UPSTREAM)
         return cls(
             api_key=settings.OPENAI_API_KEY,
             base_url=settings.OPENAI_BASE_URL,
@@ -206,7 +202,7 @@ class OpenAIEngine:
             except _Retryable as exc:
                 if progress["yielded"] or retries >= self.max_retries:
                     code = "generation_failed" if progress["yielded"] else "ai_unavailable"
-                    msg = MSG_FAILED if progress["yielded"] else MSG_UNAVAILABLE
+                    msg = INVALID if progress["yielded"] else UPSTREAM
                     raise EngineError(code, msg) from exc.cause
                 delay = min(self.backoff_s * (2**retries), self.max_backoff_s)
                 if exc.retry_after is not None:
@@ -217,7 +213,7 @@ class OpenAIEngine:
             except _Invalid as exc:
                 result.extra["last_error"] = exc.reason
                 if progress["yielded"] or result.extra["repairs"] >= self.max_repairs:
-                    raise EngineError("generation_failed", MSG_FAILED) from None
+                    raise EngineError("generation_failed", INVALID) from None
                 result.extra["repairs"] += 1
                 if exc.raw:
                     messages.append({"role": "assistant", "content": exc.raw[:_MAX_ECHO_CHARS]})
@@ -245,14 +241,14 @@ class OpenAIEngine:
         except openai.APITimeoutError as exc:
             raise _Retryable(exc) from None
         except openai.APIConnectionError as exc:
-            raise EngineError("ai_unavailable", MSG_UNAVAILABLE) from exc
+            raise EngineError("ai_unavailable", UPSTREAM) from exc
         except (openai.RateLimitError, openai.InternalServerError) as exc:
             raise _Retryable(exc, _retry_after(exc)) from None
         except openai.APIStatusError as exc:
             if exc.status_code >= 500:
                 raise _Retryable(exc, _retry_after(exc)) from None
             code = "generation_failed" if exc.status_code in (400, 422) else "ai_unavailable"
-            message = MSG_FAILED if code == "generation_failed" else MSG_UNAVAILABLE
+            message = INVALID if code == "generation_failed" else UPSTREAM
             raise EngineError(code, message) from exc
 
     def _attempt(
@@ -296,15 +292,15 @@ class OpenAIEngine:
                     if choice.finish_reason:
                         finish_reason = choice.finish_reason
                 if refusal:
-                    raise EngineError("generation_failed", MSG_REFUSED)
+                    raise EngineError("generation_failed", REFUSED)
                 if time.monotonic() > deadline:
                     raise _Retryable(TimeoutError(f"generation over {self.timeout_s} s"))
         except openai.APITimeoutError as exc:
             raise _Retryable(exc) from None
         except openai.APIConnectionError as exc:
             if progress["yielded"]:
-                raise EngineError("generation_failed", MSG_FAILED) from exc
-            raise EngineError("ai_unavailable", MSG_UNAVAILABLE) from exc
+                raise EngineError("generation_failed", INVALID) from exc
+            raise EngineError("ai_unavailable", UPSTREAM) from exc
         except openai.APIError as exc:  # an error event inside the stream
             raise _Retryable(exc) from None
         except _Invalid as exc:
@@ -317,7 +313,7 @@ class OpenAIEngine:
         if finish_reason == "length":
             raise _Invalid("la respuesta se cortó por exceder el límite de longitud", raw)
         if finish_reason == "content_filter":
-            raise EngineError("generation_failed", MSG_REFUSED)
+            raise EngineError("generation_failed", REFUSED)
         explanation = self._final(raw)
         duration = _clamp_duration(explanation.total_duration)
         if duration is not None:
