@@ -31,13 +31,19 @@ class TestSessionRepositoryOnRedis(SessionRepositoryContract):
 
 def test_only_session_keys_are_written(redis_db: RedisDb) -> None:
     from app.repositories.redis.sessions import SessionRepository
+    from tests.support.session_contract import stream_state
 
     redis_db.flush()
     client = redis.Redis.from_url(redis_db.url, decode_responses=True)
     repo = SessionRepository(client)
-    session = repo.create_session("user-1", "sid-1")
-    repo.update_session(session.session_id, sid="sid-2")
-    repo.renew_ttl(session.session_id)
+    session = repo.create("user-1", "sid-1")
+    repo.attach(session.session_id, "sid-2")
+    repo.renew(session.session_id)
+    state = stream_state(session.session_id)
+    repo.start_stream(state)
+    repo.save_position(session.session_id, state.interaction_id, 3, 0, 1, False)
+    repo.end_stream(session.session_id, state.interaction_id)
+    repo.detach(session.session_id, "sid-2")
     keys = set(client.keys("*")) - {OWNER_KEY}
     assert keys == {f"session:{session.session_id}"}
     client.close()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
+import fakeredis
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.domain.event_plan import (
     COMMAND_WEIGHT,
+    GENERATED_UNIT_MS,
     MAX_UNIT_MS,
     MIN_UNIT_MS,
     STEP_END_WEIGHT,
@@ -19,12 +22,14 @@ from app.domain.event_plan import (
     EventPlan,
     PlannedEvent,
     plan_step,
+    plan_steps,
     split_words,
     unit_ms,
 )
 from app.domain.explanation import Explanation, Step
-from app.repositories.redis.stream_states import StreamState
-from app.services.streaming_service import build_plan
+from app.domain.records import StreamState
+from app.repositories.redis.sessions import SessionRepository
+from app.streaming.stream import GENERATED_TOTAL_DURATION_S, build_plan
 
 FAST = settings(max_examples=200, deadline=None)
 WORD_CHUNK = re.compile(r"\s*\S+")
@@ -278,6 +283,17 @@ def test_same_steps_give_the_same_plan(step_list: list[Step], total: float) -> N
     assert a.unit_ms == b.unit_ms
 
 
+def stored_and_reloaded(state: StreamState) -> StreamState:
+    """The state as another instance reads it back from the session in Redis."""
+    sessions = SessionRepository(fakeredis.FakeRedis(decode_responses=True))
+    session = sessions.create(state.user_id, "sid-1")
+    assert sessions.start_stream(replace(state, session_id=session.session_id))
+    stored = sessions.get(session.session_id)
+    assert stored is not None and stored.active is not None
+    assert stored.active == replace(state, session_id=session.session_id)
+    return replace(stored.active, session_id=state.session_id)
+
+
 def test_build_plan_is_a_function_of_the_state() -> None:
     explanation = Explanation(
         steps=[Step(title="Uno", content="a b c"), Step(title="Dos", content="d e")],
@@ -295,15 +311,19 @@ def test_build_plan_is_a_function_of_the_state() -> None:
     )
     plans = []
     for _ in range(2):
+        # build_plan adds every step of a given explanation and finishes the plan.
         plan = build_plan(
-            StreamState.from_redis(state.to_redis()),
+            stored_and_reloaded(state),
             Explanation.model_validate(explanation.to_json_dict()),
         )
-        for step in explanation.steps:
-            plan.add_step(step)
-        plan.finish()
         plans.append(plan)
     assert plans[0].events == plans[1].events and plans[0].offsets == plans[1].offsets
+    assert plans[0].complete and plans[0].steps == len(explanation.steps)
+    # The same events as adding the steps one by one, and as the pre-planned steps.
+    by_hand = full_plan(explanation.steps, explanation.total_duration, plans[0].header)
+    assert plans[0].events == by_hand.events and plans[0].offsets == by_hand.offsets
+    preplanned = build_plan(state, explanation, plan_steps(explanation.steps))
+    assert preplanned.events == plans[0].events and preplanned.offsets == plans[0].offsets
     assert plans[0].events[0].payload == {
         "question": "¿x?",
         "source": "cache",
@@ -314,4 +334,7 @@ def test_build_plan_is_a_function_of_the_state() -> None:
     }
     generated = build_plan(state, None)
     assert generated.events[0].payload["total_steps"] is None
-    assert generated.unit_ms == 250.0
+    assert generated.events[0].payload["total_duration"] == GENERATED_TOTAL_DURATION_S
+    assert generated.unit_ms == GENERATED_UNIT_MS == 250.0
+    # A generated plan grows as the steps arrive: only the header so far.
+    assert len(generated) == 1 and generated.steps == 0 and not generated.complete

@@ -7,19 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.adapters.engines.base import (
-    CannotAnswer,
-    EngineError,
-    GenerationContext,
-    GenerationResult,
-)
+from app.adapters.engines.base import CannotAnswer, EngineError, GenerationResult
+from app.answer_cache import AnswerCache
 from app.domain.explanation import Explanation, Step
+from app.domain.questions import GenerationContext, Question
 from app.repositories.redis.client import make_redis
 from app.repositories.redis.generation_feeds import GenerationFeedRepository
 from app.repositories.sql import SqliteDatabase
-from app.services.generation_service import GenerationService
+from app.use_cases.generation import AnswerChecker, Generation
 
-HASH = "h" * 64
+QUESTION = Question.of("resuelve algo")
+HASH = QUESTION.hash
 
 
 class ScriptedEngine:
@@ -51,8 +49,17 @@ def parts(tmp_path, request):  # type: ignore[no-untyped-def]
     return db, feeds
 
 
-def run(service: GenerationService) -> None:
-    service.run("resuelve algo", "resuelve algo", HASH, GenerationContext(), str(uuid.uuid4()))
+def generation(
+    engines: list[ScriptedEngine],
+    feeds: GenerationFeedRepository,
+    db: SqliteDatabase,
+    checker: AnswerChecker | None = None,
+) -> Generation:
+    return Generation(engines, feeds, db.unit_of_work, AnswerCache(), checker)
+
+
+def run(service: Generation) -> None:
+    service.run(QUESTION, GenerationContext(), str(uuid.uuid4()))
 
 
 def kinds(feeds: GenerationFeedRepository) -> list[str]:
@@ -62,13 +69,20 @@ def kinds(feeds: GenerationFeedRepository) -> list[str]:
 def cached(db: SqliteDatabase) -> Explanation | None:
     with db.unit_of_work() as uow:
         row = uow.answers.get_by_hash(HASH)
-    return Explanation.model_validate(row.answer) if row else None
+        hit = AnswerCache().lookup(uow.answers, QUESTION)  # what the next asker finds
+    if row is None:
+        assert hit is None
+        return None
+    # Stored under the question's own text, normal form and hash.
+    assert (row.question, row.normalized_question) == (QUESTION.text, QUESTION.normalized)
+    assert hit is not None and hit.answer_id == row.id
+    return hit.explanation
 
 
 def test_steps_reach_the_feed_one_by_one_and_the_answer_is_cached(parts) -> None:  # type: ignore[no-untyped-def]
     db, feeds = parts
     feeds.try_lead(HASH, "i")
-    run(GenerationService([ScriptedEngine("offline", ["1", "2", "3"])], feeds, db.unit_of_work))
+    run(generation([ScriptedEngine("offline", ["1", "2", "3"])], feeds, db))
     assert kinds(feeds) == ["step", "step", "step", "done"]
     done = feeds.read(HASH)[-1].data
     answer = cached(db)
@@ -80,14 +94,14 @@ def test_steps_reach_the_feed_one_by_one_and_the_answer_is_cached(parts) -> None
 def test_an_engine_that_cannot_answer_passes_to_the_next(parts) -> None:  # type: ignore[no-untyped-def]
     db, feeds = parts
     first = ScriptedEngine("offline", CannotAnswer())
-    run(GenerationService([first, ScriptedEngine("openai", ["a"])], feeds, db.unit_of_work))
+    run(generation([first, ScriptedEngine("openai", ["a"])], feeds, db))
     assert kinds(feeds) == ["step", "done"] and first.calls == 1
 
 
 def test_no_engine_for_the_question_is_ai_unavailable_and_frees_the_hash(parts) -> None:  # type: ignore[no-untyped-def]
     db, feeds = parts
     feeds.try_lead(HASH, "i")
-    run(GenerationService([ScriptedEngine("offline", CannotAnswer())], feeds, db.unit_of_work))
+    run(generation([ScriptedEngine("offline", CannotAnswer())], feeds, db))
     last = feeds.read(HASH)[-1]
     assert (last.kind, last.data["code"]) == ("error", "ai_unavailable")
     assert feeds.current(HASH) is None and cached(db) is None
@@ -96,7 +110,7 @@ def test_no_engine_for_the_question_is_ai_unavailable_and_frees_the_hash(parts) 
 def test_a_failure_after_streamed_steps_caches_nothing(parts) -> None:  # type: ignore[no-untyped-def]
     db, feeds = parts
     engine = ScriptedEngine("openai", EngineError("generation_failed", "x"))
-    run(GenerationService([engine], feeds, db.unit_of_work))
+    run(generation([engine], feeds, db))
     assert kinds(feeds) == ["step", "error"]
     assert feeds.read(HASH)[-1].data["code"] == "generation_failed"
     assert cached(db) is None
@@ -106,9 +120,7 @@ def test_a_refuted_model_answer_is_not_cached_and_is_regenerated_once(parts) -> 
     db, feeds = parts
     verdicts = iter([False, True])
     engine = ScriptedEngine("openai", ["mal"], ["bien"])
-    service = GenerationService(
-        [engine], feeds, db.unit_of_work, checker=lambda q, e: next(verdicts)
-    )
+    service = generation([engine], feeds, db, checker=lambda q, e: next(verdicts))
     run(service)
     assert feeds.read(HASH)[-1].data["answer_id"] is None  # the stream did not cache it
     assert engine.calls == 2
@@ -119,7 +131,7 @@ def test_a_refuted_model_answer_is_not_cached_and_is_regenerated_once(parts) -> 
 def test_an_answer_refuted_twice_is_never_cached(parts) -> None:  # type: ignore[no-untyped-def]
     db, feeds = parts
     engine = ScriptedEngine("openai", ["mal"], ["peor"])
-    service = GenerationService([engine], feeds, db.unit_of_work, checker=lambda q, e: False)
+    service = generation([engine], feeds, db, checker=lambda q, e: False)
     run(service)
     assert engine.calls == 2 and cached(db) is None
 
@@ -127,7 +139,7 @@ def test_an_answer_refuted_twice_is_never_cached(parts) -> None:  # type: ignore
 def test_offline_answers_are_not_second_guessed(parts) -> None:  # type: ignore[no-untyped-def]
     db, feeds = parts
     engine = ScriptedEngine("offline", ["exacto"])
-    service = GenerationService([engine], feeds, db.unit_of_work, checker=lambda q, e: False)
+    service = generation([engine], feeds, db, checker=lambda q, e: False)
     run(service)
     assert engine.calls == 1 and cached(db) is not None
 
@@ -135,10 +147,13 @@ def test_offline_answers_are_not_second_guessed(parts) -> None:  # type: ignore[
 def test_can_try_asks_engines_that_recognize_questions() -> None:
     from app.adapters.engines.offline_math import OfflineMathEngine
 
-    offline_only = GenerationService([OfflineMathEngine()], None, None)  # type: ignore[arg-type]
+    offline_only = Generation([OfflineMathEngine()], None, None, AnswerCache())  # type: ignore[arg-type]
     assert offline_only.can_try("resuelve 2x + 3 = 7")
     assert not offline_only.can_try("¿Quién fue Benito Juárez?")
-    with_model = GenerationService(
-        [OfflineMathEngine(), ScriptedEngine("openai", ["a"])], None, None  # type: ignore[arg-type]
+    with_model = Generation(
+        [OfflineMathEngine(), ScriptedEngine("openai", ["a"])],  # type: ignore[list-item]
+        None,  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        AnswerCache(),
     )
     assert with_model.can_try("¿Quién fue Benito Juárez?")

@@ -1,7 +1,9 @@
 """LiveStream on fakes: pause/resume/rewind/stop lose or repeat nothing, pacing by deadline.
 
-The emitter records what a socket would receive; stream state and sessions live in
-fakeredis, interactions in a SQLite file, and tasks are plain threads.
+The transport records what a socket would receive, the sink records what the
+stream reports to its owner, one real `Scheduler` drives every stream of a test,
+and tasks are plain threads. The ack-first gate the socket layer puts in front
+of the transport has its own tests in test_ack_gate.py.
 """
 
 from __future__ import annotations
@@ -10,22 +12,21 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
 from app.domain.explanation import Explanation, Step
-from app.domain.records import Interaction
-from app.repositories.redis.client import make_redis
-from app.repositories.redis.sessions import SessionRepository
-from app.repositories.redis.stream_states import StreamState, StreamStateRepository
-from app.repositories.sql import SqliteDatabase
-from app.services.streaming_service import LiveStream, StoredAnswerSource, StreamDeps, build_plan
+from app.domain.records import StreamState
+from app.socket_events.ack_gate import AckGate
+from app.streaming.scheduler import Scheduler
+from app.streaming.stream import LiveStream, build_plan
 
 USER = "22222222-2222-4222-8222-222222222222"
 WAIT_S = 10.0  # generous ceiling for waits on a loaded machine; normal runs take < 1 s
+
+Sent = tuple[str, dict[str, Any], str, float]
 
 
 def make_explanation(n_steps: int = 4, words: int = 10, commands: int = 3) -> Explanation:
@@ -45,18 +46,18 @@ def make_explanation(n_steps: int = 4, words: int = 10, commands: int = 3) -> Ex
 
 
 class Recorder:
-    """The fake emitter: every (event, payload, to) with its send time."""
+    """The fake transport: every (event, payload, to) with its send time."""
 
     def __init__(self) -> None:
         self.cond = threading.Condition()
-        self.sent: list[tuple[str, dict[str, Any], str, float]] = []
+        self.sent: list[Sent] = []
 
-    def __call__(self, event: str, payload: dict[str, Any], to: str) -> None:
+    def send(self, sid: str, event: str, payload: dict[str, Any]) -> None:
         with self.cond:
-            self.sent.append((event, dict(payload), to, time.monotonic()))
+            self.sent.append((event, dict(payload), sid, time.monotonic()))
             self.cond.notify_all()
 
-    def sequenced(self) -> list[tuple[str, dict[str, Any], str, float]]:
+    def sequenced(self) -> list[Sent]:
         with self.cond:
             return [s for s in self.sent if "seq" in s[1]]
 
@@ -86,9 +87,41 @@ class Recorder:
             return len(self.sent) == before
 
 
-def comparable(
-    sent: list[tuple[str, dict[str, Any], str, float]],
-) -> list[tuple[str, dict[str, Any]]]:
+class Sink:
+    """The fake owner: what the stream reported, with its position at that moment."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reports: list[tuple[str, LiveStream, dict[str, Any]]] = []
+        self.failures: list[tuple[str, str]] = []
+
+    def _report(self, name: str, stream: LiveStream) -> None:
+        with self.lock:
+            self.reports.append((name, stream, stream.position()))
+
+    def started(self, stream: LiveStream) -> None:
+        self._report("started", stream)
+
+    def step_done(self, stream: LiveStream) -> None:
+        self._report("step_done", stream)
+
+    def completed(self, stream: LiveStream) -> None:
+        self._report("completed", stream)
+
+    def failed(self, stream: LiveStream, code: str) -> None:
+        with self.lock:
+            self.failures.append((stream.interaction_id, code))
+
+    def of(self, stream: LiveStream, name: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        with self.lock:
+            return [
+                (n, position)
+                for n, s, position in self.reports
+                if s is stream and (name is None or n == name)
+            ]
+
+
+def comparable(sent: list[Sent]) -> list[tuple[str, dict[str, Any]]]:
     """What a client compares: names and payloads, minus the per-run id and timing."""
     out = []
     for event, payload, _, _ in sent:
@@ -97,75 +130,55 @@ def comparable(
     return out
 
 
+def start_thread(fn: Callable[..., Any], *args: Any) -> None:
+    threading.Thread(target=fn, args=args, daemon=True).start()
+
+
 @dataclass
 class Env:
-    states: StreamStateRepository
-    sessions: SessionRepository
-    db: SqliteDatabase
-    failures: list[tuple[str, str, str]] = field(default_factory=list)
+    scheduler: Scheduler
+    sink: Sink
     streams: list[LiveStream] = field(default_factory=list)
 
-    def stream(
-        self, pace: float, explanation: Explanation | None = None
-    ) -> tuple[LiveStream, Recorder]:
-        explanation = explanation or make_explanation()
-        interaction_id = str(uuid.uuid4())
-        session = self.sessions.create_session(USER, "sid-1")
-        self.sessions.update_session(session.session_id, active_interaction_id=interaction_id)
-        with self.db.unit_of_work() as uow:
-            uow.interactions.add(
-                Interaction(
-                    id=interaction_id,
-                    user_id=USER,
-                    session_id=session.session_id,
-                    question="¿Qué es una derivada?",
-                    question_hash="h",
-                    answer_id=None,
-                    source="cache",
-                    status="streaming",
-                    input_type="text",
-                    credits_charged=1,
-                )
-            )
-            uow.commit()
-        state = StreamState(
-            interaction_id=interaction_id,
+    def state(self) -> StreamState:
+        return StreamState(
+            interaction_id=str(uuid.uuid4()),
             user_id=USER,
-            session_id=session.session_id,
+            session_id=str(uuid.uuid4()),
             question="¿Qué es una derivada?",
             question_hash="h",
             source="cache",
             credits_charged=1,
             credits_remaining=9,
         )
-        self.states.save(state)
-        recorder = Recorder()
-        deps = StreamDeps(
-            emit=recorder,
-            start_task=lambda f, *a: threading.Thread(target=f, args=a, daemon=True).start(),
-            states=self.states,
-            sessions=self.sessions,
-            uow_factory=self.db.unit_of_work,
-            on_failure=lambda *args: self.failures.append(args),
-            pace=pace,
-        )
-        stream = LiveStream(
-            state, build_plan(state, explanation), StoredAnswerSource(explanation), deps
-        )
+
+    def stream(
+        self,
+        pace: float,
+        explanation: Explanation | None = None,
+        transport: Any = None,
+        state: StreamState | None = None,
+    ) -> tuple[LiveStream, Recorder]:
+        explanation = explanation or make_explanation()
+        state = state or self.state()
+        recorder = transport or Recorder()
+        stream = LiveStream(state, build_plan(state, explanation), self.sink, recorder, pace)
         self.streams.append(stream)
         return stream, recorder
 
+    def play(self, stream: LiveStream, sid: str) -> None:
+        stream.play(sid)
+        self.scheduler.wake(stream)
+
 
 @pytest.fixture
-def env(tmp_path: Path) -> Iterator[Env]:
-    client = make_redis(f"memory://live-stream-{uuid.uuid4().hex}")
-    db = SqliteDatabase(tmp_path / "live.db")
-    environment = Env(StreamStateRepository(client), SessionRepository(client), db)
+def env() -> Iterator[Env]:
+    environment = Env(Scheduler(start_thread), Sink())
     yield environment
     for stream in environment.streams:
-        stream.stop()  # ends any loop still waiting
-    assert environment.failures == []
-    db.close()
+        stream.stop()
+    environment.scheduler.stop()
+    assert environment.sink.failures == []
 
 
 def pace_for(stream: LiveStream, seconds: float) -> float:
@@ -174,15 +187,14 @@ def pace_for(stream: LiveStream, seconds: float) -> float:
 
 
 def reference_stream(env: Env) -> LiveStream:
-    """A stream never run, its stored plan loaded: for the plan's length and offsets."""
+    """A stream never played (its stored plan is complete): for the plan's length and offsets."""
     probe, _ = env.stream(1.0)
-    probe.source.poll(probe.plan)
     return probe
 
 
 def reference_run(env: Env, seconds: float = 0.2) -> list[tuple[str, dict[str, Any]]]:
     stream, recorder = env.stream(pace_for(reference_stream(env), seconds))
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_complete()
     return comparable(recorder.sequenced())
 
@@ -197,9 +209,8 @@ def assert_contiguous(recorder: Recorder) -> None:
 def test_stored_answer_streams_the_whole_plan_and_completes(env: Env) -> None:
     explanation = make_explanation()
     probe, _ = env.stream(1.0, explanation)
-    probe.source.poll(probe.plan)
     stream, recorder = env.stream(pace_for(probe, 0.2), explanation)
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_complete()
     assert recorder.quiet_for(0.05)
 
@@ -219,25 +230,44 @@ def test_stored_answer_streams_the_whole_plan_and_completes(env: Env) -> None:
     assert comparable(sent)[:-1] == expected[:-1]
     assert names.count("step_start") == names.count("step_complete") == 4
 
-    # Completion is recorded everywhere.
-    assert stream.finished and not stream.is_running()
-    assert env.states.get(stream.interaction_id) is None
-    with env.db.unit_of_work() as uow:
-        row = uow.interactions.get(stream.interaction_id)
-    assert row is not None and row.status == "completed"
-    assert row.first_event_at is not None and row.completed_at is not None
-    session = env.sessions.get_session(stream.state.session_id)
-    assert session is not None and session.active_interaction_id is None
+    # The owner is told everything it records, once, each right after its event.
+    assert stream.finished and stream.error is None
+    reports = env.sink.of(stream)
+    assert [name for name, _ in reports] == ["started"] + ["step_done"] * 4 + ["completed"]
+    assert reports[0][1]["next_seq"] == 1  # right after explanation_start
+    step_ends = [i + 1 for i, name in enumerate(names) if name == "step_complete"]
+    assert [position["next_seq"] for _, position in reports[1:-1]] == step_ends
+    for _, position in reports[1:-1]:
+        last = stream.plan.events[position["next_seq"] - 1]
+        assert last.name == "step_complete"
+        assert (position["step_index"], position["chunk_index"]) == (
+            last.step_index,
+            last.chunk_index,
+        )
+    assert reports[-1][1]["next_seq"] == len(stream.plan)
+    assert env.sink.of(probe) == []  # a stream never played reports nothing
 
 
 def test_first_event_waits_for_the_ack(env: Env) -> None:
-    stream, recorder = env.stream(0.001)
-    ack_sent = threading.Event()
-    stream.run("sid-1", ack_sent)
-    assert recorder.quiet_for(0.1), "nothing before the ack reaches the client"
-    ack_sent.set()
-    recorder.wait_complete()
-    assert_contiguous(recorder)
+    """The socket layer holds the asker's sid until the handler's ack is queued: a
+    stream started by the handler sends nothing before it, and loses nothing."""
+    gate, socket = AckGate(), Recorder()
+
+    class GatedTransport:  # what SocketTransport does in front of the socket
+        def send(self, sid: str, event: str, payload: dict[str, Any]) -> None:
+            if not gate.defer(sid, event, payload):
+                socket.send(sid, event, payload)
+
+    stream, _ = env.stream(0.001, transport=GatedTransport())
+    gate.hold("sid-1")  # the ask_question handler runs on this thread
+    env.play(stream, "sid-1")
+    assert socket.quiet_for(0.1), "nothing before the ack reaches the client"
+    assert socket.sent == []
+    gate.release(socket.send)  # the ack was queued: the held events follow, in order
+    socket.wait_complete()
+    assert_contiguous(socket)
+    assert len(socket.seqs()) == len(stream.plan)
+    assert all(to == "sid-1" for _, _, to, _ in socket.sent)
 
 
 # -- pause and resume -------------------------------------------------------------------
@@ -247,39 +277,68 @@ def test_first_event_waits_for_the_ack(env: Env) -> None:
 def test_pause_then_resume_gives_the_uninterrupted_list(env: Env, pause_at: list[int]) -> None:
     reference = reference_run(env)
     stream, recorder = env.stream(pace_for(reference_stream(env), 0.3))
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     for n, seq in enumerate(pause_at):
         recorder.wait_seq(seq)
         position = stream.pause()
-        assert not stream.is_running()
+        assert stream.paused and not stream.finished
         assert recorder.quiet_for(0.03), "nothing is sent while paused"
         sent = recorder.seqs()
         assert position["next_seq"] == sent[-1] + 1
         assert position["interaction_id"] == stream.interaction_id
-        # The position is saved for a resume on any instance. (Not the paused flag: a
-        # step_complete save racing the pause may write paused=0; resumes on another
-        # instance rebuild the stream paused anyway.)
-        stored = env.states.get(stream.interaction_id)
-        assert stored is not None and stored.next_seq == position["next_seq"]
-        assert (stored.step_index, stored.chunk_index) == (
-            position["step_index"],
-            position["chunk_index"],
+        # What the owner records for a resume on any instance (it reads the position
+        # after the pause) is the pause's position, and stays so while paused; no step
+        # boundary reported before the pause is ahead of it.
+        assert stream.position() == position
+        last = stream.plan.events[position["next_seq"] - 1]
+        assert (position["step_index"], position["chunk_index"]) == (
+            last.step_index,
+            last.chunk_index,
         )
-        stream.run(f"sid-{n + 2}")  # resumed, maybe from another socket
+        reported = [p["next_seq"] for _, p in env.sink.of(stream, "step_done")]
+        assert all(at <= position["next_seq"] for at in reported)
+        env.play(stream, f"sid-{n + 2}")  # resumed, maybe from another socket
     recorder.wait_complete()
     assert recorder.quiet_for(0.05)
     assert_contiguous(recorder)
     assert comparable(recorder.sequenced()) == reference
 
 
+def test_a_stream_rebuilt_from_the_paused_position_resumes_exactly(env: Env) -> None:
+    """Another instance rebuilds the stream from the recorded state and goes on."""
+    reference = reference_run(env)
+    pace = pace_for(reference_stream(env), 0.3)
+    first, recorder = env.stream(pace)
+    env.play(first, "sid-1")
+    recorder.wait_seq(17)
+    position = first.pause()
+    first.stop()
+    recorded = replace(
+        first.state,
+        next_seq=position["next_seq"],
+        step_index=position["step_index"],
+        chunk_index=position["chunk_index"],
+        paused=True,
+    )
+    second, _ = env.stream(pace, transport=recorder, state=recorded)
+    assert second.position() == position and second.paused
+    env.play(second, "sid-2")
+    recorder.wait_complete()
+    assert_contiguous(recorder)
+    assert comparable(recorder.sequenced()) == reference
+    assert [name for name, _ in env.sink.of(second)][-1] == "completed"
+    assert "started" not in [name for name, _ in env.sink.of(second)]  # seq 0 not resent
+
+
 def test_pause_position_names_the_last_event_sent(env: Env) -> None:
     stream, recorder = env.stream(0.05)
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_seq(7)
     position = stream.pause()
     last = stream.plan.events[position["next_seq"] - 1]
     assert (position["step_index"], position["chunk_index"]) == (last.step_index, last.chunk_index)
     last_sent = recorder.sequenced()[-1][1]
+    assert last_sent["seq"] == position["next_seq"] - 1
     if "chunk_index" in last_sent:
         assert last_sent["chunk_index"] == position["chunk_index"]
 
@@ -290,7 +349,7 @@ def test_pause_position_names_the_last_event_sent(env: Env) -> None:
 def test_rewind_while_paused_resends_from_after_seq_plus_one(env: Env) -> None:
     reference = reference_run(env)
     stream, recorder = env.stream(pace_for(reference_stream(env), 0.3))
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_seq(12)
     stream.pause()
     received = recorder.seqs()[-1]
@@ -298,7 +357,8 @@ def test_rewind_while_paused_resends_from_after_seq_plus_one(env: Env) -> None:
     assert stream.next_seq == 5
     last = stream.plan.events[4]
     assert (stream.step_index, stream.chunk_index) == (last.step_index, last.chunk_index)
-    stream.run("sid-2")
+    assert recorder.quiet_for(0.03), "a rewind does not resume a paused stream"
+    env.play(stream, "sid-2")
     recorder.wait_complete()
     seqs = recorder.seqs()
     assert seqs == list(range(received + 1)) + list(range(5, len(stream.plan)))
@@ -309,9 +369,10 @@ def test_rewind_while_paused_resends_from_after_seq_plus_one(env: Env) -> None:
 
 def test_rewind_while_running_restarts_at_after_seq_plus_one(env: Env) -> None:
     stream, recorder = env.stream(pace_for(reference_stream(env), 0.3))
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_seq(15)
     stream.rewind(9)
+    env.scheduler.wake(stream)
     recorder.wait_complete()
     seqs = recorder.seqs()
     cut = next(i for i in range(1, len(seqs)) if seqs[i] <= seqs[i - 1])
@@ -321,13 +382,13 @@ def test_rewind_while_running_restarts_at_after_seq_plus_one(env: Env) -> None:
 
 def test_rewind_to_minus_one_resends_everything(env: Env) -> None:
     stream, recorder = env.stream(pace_for(reference_stream(env), 0.2))
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_seq(3)
     stream.pause()
     first = len(recorder.seqs())
     stream.rewind(-1)
     assert (stream.next_seq, stream.step_index, stream.chunk_index) == (0, -1, -1)
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_complete()
     assert recorder.seqs()[first:] == list(range(len(stream.plan)))
 
@@ -337,26 +398,29 @@ def test_rewind_to_minus_one_resends_everything(env: Env) -> None:
 
 def test_stop_ends_sending(env: Env) -> None:
     stream, recorder = env.stream(pace_for(reference_stream(env), 0.5))
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_seq(3)
     stream.stop()
     count = len(recorder.sent)
-    assert stream.finished and not stream.is_running()
+    assert stream.finished
     # The rest would have taken ~0.45 s; nothing more comes.
     assert recorder.quiet_for(0.3)
     assert len(recorder.sent) == count
     assert "explanation_complete" not in [e for e, _, _, _ in recorder.sent]
     assert_contiguous(recorder)
+    assert "completed" not in [name for name, _ in env.sink.of(stream)]
 
 
 def test_stop_while_paused_keeps_it_silent(env: Env) -> None:
     stream, recorder = env.stream(0.01)
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_seq(2)
     stream.pause()
     stream.stop()
     assert recorder.quiet_for(0.1)
-    assert not stream.is_running()
+    assert stream.paused and stream.finished
+    env.scheduler.wake(stream)  # a late wake of a stopped stream sends nothing either
+    assert recorder.quiet_for(0.05)
 
 
 # -- pacing -----------------------------------------------------------------------------------
@@ -364,9 +428,9 @@ def test_stop_while_paused_keeps_it_silent(env: Env) -> None:
 
 def test_pacing_by_deadline_matches_nominal_duration(env: Env) -> None:
     stream, recorder = env.stream(pace_for(reference_stream(env), 0.5))
-    stream.run("sid-1")
+    env.play(stream, "sid-1")
     recorder.wait_complete()
-    nominal_s = stream.plan.offsets[-1] * stream.deps.pace / 1000.0
+    nominal_s = stream.plan.offsets[-1] * stream.pace / 1000.0
     assert nominal_s == pytest.approx(0.5)
     sent = recorder.sequenced()
     start = sent[0][3]
@@ -374,6 +438,6 @@ def test_pacing_by_deadline_matches_nominal_duration(env: Env) -> None:
     assert 0.8 * nominal_s <= measured <= 1.2 * nominal_s, (measured, nominal_s)
     # No event leaves before its deadline (a little slack for the first event's own delay).
     for (_, payload, _, at), offset in zip(sent, stream.plan.offsets, strict=True):
-        assert at - start >= offset * stream.deps.pace / 1000.0 - 0.02, payload["seq"]
+        assert at - start >= offset * stream.pace / 1000.0 - 0.02, payload["seq"]
     # explanation_complete reports the measured duration.
     assert sent[-1][1]["duration_ms"] == pytest.approx(measured * 1000, abs=50)

@@ -1,4 +1,5 @@
-"""Validation of `ask_question` payloads and the cache lookup, on an embedded SQLite file."""
+"""Validation of `ask_question` payloads (`parse(AskQuestion, ...)`) and the answer
+cache lookup, on an embedded SQLite file."""
 
 from __future__ import annotations
 
@@ -7,29 +8,39 @@ from typing import Any
 
 import pytest
 
-from app.adapters.engines.base import GenerationContext
+from app.answer_cache import AnswerCache
+from app.domain.commands import AskQuestion
+from app.domain.errors import Refused
+from app.domain.event_plan import plan_steps
+from app.domain.questions import MAX_QUESTION_CHARS, GenerationContext, Question
+from app.repositories.seed import load_seed_data, seed_database
 from app.repositories.sql import SqliteDatabase
-from app.services.errors import MESSAGES_ES, ServiceError
-from app.services.question_service import (
-    MAX_QUESTION_CHARS,
-    QuestionRequest,
-    QuestionService,
-    parse_question_payload,
-)
+from app.socket_events.messages import MESSAGES, describe, error_payload
+from app.socket_events.parsing import parse
 from app.utils.text_processing import generate_hash, normalize_text, question_key
 
 SEEDED_QUESTION = "¿Cuál es la derivada de x²?"
-USER = "11111111-1111-4111-8111-111111111111"
+
+
+def parse_question_payload(payload: Any) -> AskQuestion:
+    return parse(AskQuestion, payload)
 
 
 def error_code(payload: Any) -> str:
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(Refused) as caught:
         parse_question_payload(payload)
-    assert caught.value.message  # every refusal carries a message for the student
+    assert describe(caught.value)  # every refusal carries a message for the student
     return caught.value.code
 
 
-# -- parse_question_payload ---------------------------------------------------------
+def lookup(db: SqliteDatabase, text: str, cache: AnswerCache | None = None) -> str | None:
+    """The cached answer id for the question, or None on a miss (one unit of work)."""
+    with db.unit_of_work() as uow:
+        hit = (cache or AnswerCache()).lookup(uow.answers, Question.of(text))
+    return hit.answer_id if hit else None
+
+
+# -- parse(AskQuestion, ...) ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("payload", [None, "¿qué es x?", 42, ["question"], True, 1.5])
@@ -56,18 +67,20 @@ def test_length_limit_counts_after_trimming() -> None:
     assert error_code({"question": "a" * 1001}) == "question_too_long"
     assert error_code({"question": "  " + "a" * 1001 + "  "}) == "question_too_long"
     ok = parse_question_payload({"question": "a" * 1000})
-    assert ok.question == "a" * 1000
+    assert ok.question.text == "a" * 1000
     # 1000 characters surrounded by spaces: trimmed first, so accepted.
     padded = parse_question_payload({"question": "\n  " + "b" * 1000 + "   \t"})
-    assert padded.question == "b" * 1000
+    assert padded.question.text == "b" * 1000
 
 
 def test_question_is_trimmed_and_keyed() -> None:
     request = parse_question_payload({"question": "   " + SEEDED_QUESTION + "  \n"})
-    assert isinstance(request, QuestionRequest)
-    assert request.question == SEEDED_QUESTION
-    assert request.normalized == normalize_text(SEEDED_QUESTION) == "cual es la derivada de x^2"
-    assert request.question_hash == generate_hash(request.normalized)
+    assert isinstance(request, AskQuestion) and isinstance(request.question, Question)
+    question = request.question
+    assert question.text == SEEDED_QUESTION
+    assert question.normalized == normalize_text(SEEDED_QUESTION) == "cual es la derivada de x^2"
+    assert question.hash == generate_hash(question.normalized)
+    assert question == Question.of(SEEDED_QUESTION)
     assert request.request_id is None
 
 
@@ -114,7 +127,7 @@ def test_context_fields_are_picked_and_language_defaults_to_es() -> None:
             },
         }
     )
-    assert request.context == GenerationContext(
+    assert request.generation_context == GenerationContext(
         subject="Matemáticas", topic="Derivadas", level="medio superior", language="en"
     )
 
@@ -128,28 +141,29 @@ def test_language_falls_back_to_es(context: Any) -> None:
     payload: dict[str, Any] = {"question": "hola"}
     if context is not None:
         payload["context"] = context
-    assert parse_question_payload(payload).context.language == "es"
+    assert parse_question_payload(payload).generation_context.language == "es"
 
 
 def test_context_drops_non_strings_and_caps_length() -> None:
     request = parse_question_payload(
         {"question": "hola", "context": {"subject": 7, "topic": "t" * 300, "level": None}}
     )
-    assert request.context.subject is None
-    assert request.context.level is None
-    assert request.context.topic == "t" * 100
+    context = request.generation_context
+    assert context.subject is None
+    assert context.level is None
+    assert context.topic == "t" * 100
 
 
 def test_errors_carry_the_spanish_messages() -> None:
-    with pytest.raises(ServiceError) as caught:
+    with pytest.raises(Refused) as caught:
         parse_question_payload({"question": ""})
-    assert caught.value.to_payload() == {
+    assert error_payload(caught.value) == {
         "code": "question_empty",
-        "message": MESSAGES_ES["question_empty"],
+        "message": MESSAGES["question_empty"],
     }
 
 
-# -- QuestionService against SQLite ---------------------------------------------------
+# -- AnswerCache against SQLite ---------------------------------------------------------
 
 
 @pytest.fixture
@@ -180,7 +194,7 @@ def test_cache_hit_for_the_same_question_in_other_words(
     seeded: tuple[SqliteDatabase, str], text: str
 ) -> None:
     db, answer_id = seeded
-    assert QuestionService(db.unit_of_work()).process_question(USER, text) == answer_id
+    assert lookup(db, text) == answer_id
 
 
 @pytest.mark.parametrize(
@@ -194,19 +208,26 @@ def test_cache_hit_for_the_same_question_in_other_words(
 )
 def test_cache_miss_is_none(seeded: tuple[SqliteDatabase, str], text: str) -> None:
     db, _ = seeded
-    assert QuestionService(db.unit_of_work()).process_question(USER, text) is None
+    assert lookup(db, text) is None
 
 
-def test_one_service_answers_many_lookups(seeded: tuple[SqliteDatabase, str]) -> None:
-    """The unit of work is re-entered per lookup (a connection per `with`)."""
+def test_one_cache_answers_many_lookups(seeded: tuple[SqliteDatabase, str]) -> None:
+    """One cache per instance; each lookup runs in its caller's unit of work (a
+    connection per `with`)."""
     db, answer_id = seeded
-    service = QuestionService(db.unit_of_work())
+    cache = AnswerCache()
     results = [
-        service.process_question(USER, q)
-        for q in (SEEDED_QUESTION, "otra", "CUAL ES LA DERIVADA DE X^2")
+        lookup(db, q, cache) for q in (SEEDED_QUESTION, "otra", "CUAL ES LA DERIVADA DE X^2")
     ]
     assert results == [answer_id, None, answer_id]
-    assert service.find_cached(question_key(SEEDED_QUESTION)[1]).answer["total_duration"] == 20
+    with db.unit_of_work() as uow:
+        hit = cache.lookup(uow.answers, Question.of(SEEDED_QUESTION))
+        same = cache.lookup(uow.answers, Question.of("cual es la derivada de x^2"))
+    assert hit is not None and hit.answer_id == answer_id
+    assert hit.explanation.total_duration == 20
+    assert hit.explanation.steps[0].title == "Regla de la potencia"
+    assert hit.planned == plan_steps(hit.explanation.steps)  # ready to stream
+    assert same is not None and same.explanation is hit.explanation  # prepared once
 
 
 @pytest.mark.parametrize(
@@ -220,11 +241,24 @@ def test_one_service_answers_many_lookups(seeded: tuple[SqliteDatabase, str]) ->
     ],
 )
 def test_bad_text_raises(seeded: tuple[SqliteDatabase, str], text: Any, code: str) -> None:
+    """A question text that cannot be asked is refused before any lookup."""
     db, _ = seeded
-    with pytest.raises(ServiceError) as caught:
-        QuestionService(db.unit_of_work()).process_question(USER, text)
+    with pytest.raises(Refused) as caught:
+        parse_question_payload({"question": text})
     assert caught.value.code == code
 
 
 def test_empty_database_misses(sqlite_database: SqliteDatabase) -> None:
-    assert QuestionService(sqlite_database.unit_of_work()).process_question(USER, "hola") is None
+    assert lookup(sqlite_database, "hola") is None
+
+
+def test_every_seed_answer_is_found_by_its_question(sqlite_database: SqliteDatabase) -> None:
+    """The answers seed_database loads are keyed exactly like the cache looks them up."""
+    seed_database(sqlite_database)
+    cache = AnswerCache()
+    with sqlite_database.unit_of_work() as uow:
+        for item in load_seed_data()["answers"]:
+            hit = cache.lookup(uow.answers, Question.of("  " + item["question"].upper() + " "))
+            assert hit is not None, item["question"]
+            first_title = item["answer"]["steps"][0]["title"]
+            assert hit.explanation.steps[0].title == first_title

@@ -1,5 +1,10 @@
 """Voice clip rules on fakeredis + SQLite: magic bytes, base64, chunk order, size,
-ownership, TTL, the voice fee's hold and refund, and the order of checks."""
+ownership, TTL, the voice fee's hold and refund, and the order of checks.
+
+Commands are parsed from payloads as the socket layer does (`parse`); the clip
+upload is `VoiceClips`, completion `VoiceQuestions` with the real admission and a
+unit of work on fakeredis + SQLite; the interaction owner is a recording fake.
+"""
 
 from __future__ import annotations
 
@@ -20,23 +25,26 @@ from limits.storage import MemoryStorage
 
 from app.adapters.engines.base import EngineError
 from app.adapters.transcription import TranscriptionResult
-from app.domain.records import Interaction
+from app.answer_cache import AnswerCache
+from app.config import Settings, load_settings
+from app.domain.audio import decode_base64, matches_format, wav_duration
+from app.domain.commands import VoiceChunk, VoiceComplete, VoiceStart
+from app.domain.errors import Refused
+from app.domain.pricing import Prices
+from app.repositories.redis.generation_feeds import GenerationFeedRepository
 from app.repositories.redis.rate_limits import RateLimiter
 from app.repositories.redis.requests import RequestRepository
-from app.repositories.redis.voice_clips import VoiceClipRepository, clip_ttl_s
+from app.repositories.redis.sessions import SessionRepository
+from app.repositories.redis.voice_clips import DEFAULT_CLIP_TTL_S, VoiceClipRepository
 from app.repositories.sql import SqliteDatabase
-from app.services import interaction_service
-from app.services.errors import ServiceError
-from app.services.explanation_service import Caller
-from app.services.question_service import QuestionRequest
-from app.services.voice_service import (
-    MSG_NO_TRANSCRIBER,
-    VoiceLimits,
-    VoiceService,
-    decode_base64,
-    matches_format,
-    wav_duration,
-)
+from app.repositories.unit_of_work import RedisRepositories, StoreUnitOfWork
+from app.socket_events.messages import MESSAGES, describe
+from app.socket_events.parsing import parse
+from app.use_cases.admission import AdmissionRules, Admit, Admitted
+from app.use_cases.credits import CreditNote
+from app.use_cases.identity import Caller
+from app.use_cases.voice_clips import VoiceClips, VoiceLimits
+from app.use_cases.voice_questions import VoiceQuestions
 
 B64 = base64.b64encode
 
@@ -100,15 +108,24 @@ def test_wav_duration_from_wave_and_riff_header() -> None:
     assert wav_duration(b"RIFF\x00\x00\x00\x00WAVE") is None
 
 
-def test_clip_ttl_setting(monkeypatch: pytest.MonkeyPatch) -> None:
-    class S:
-        VOICE_CLIP_TTL_S = 7
-
-    assert clip_ttl_s(S()) == 7
+def test_clip_ttl_is_the_repositorys_from_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`VOICE_CLIP_TTL_S` (default 300) is the TTL the repository gives both keys."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+    assert load_settings(_env_file=None, VOICE_CLIP_TTL_S=7).VOICE_CLIP_TTL_S == 7
     monkeypatch.setenv("VOICE_CLIP_TTL_S", "9")
-    assert clip_ttl_s(object()) == 9
+    assert load_settings(_env_file=None).VOICE_CLIP_TTL_S == 9
     monkeypatch.delenv("VOICE_CLIP_TTL_S")
-    assert clip_ttl_s(object()) == 300
+    assert load_settings(_env_file=None).VOICE_CLIP_TTL_S == 300 == DEFAULT_CLIP_TTL_S
+
+    client = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+    assert VoiceClipRepository(client).ttl_s == 300
+    repo = VoiceClipRepository(client, 7)
+    voice_id = repo.create("u", "s", "ogg", "es", None)
+    assert 0 < client.ttl(repo.meta_key(voice_id)) <= 7
+    assert repo.append(voice_id, 0, b"OggS", 100).status == "ok"
+    assert 0 < client.ttl(repo.chunks_key(voice_id)) <= 7  # both keys expire together
+    assert 0 < client.ttl(repo.meta_key(voice_id)) <= 7  # a chunk does not extend it
 
 
 # -- the service on fakeredis + SQLite -----------------------------------------------
@@ -127,87 +144,93 @@ class FakeTranscriber:
         return TranscriptionResult(self.text, self.duration)
 
 
-class StubExplanations:
-    """The parts of ExplanationService the voice service uses; `_start` opens the
-    interaction with its holds the way the real flow does."""
+class RecordingTransport:
+    """The sockets: events to the caller, and credit notices (delta, action)."""
 
-    def __init__(self, client: fakeredis.FakeRedis, db: SqliteDatabase, spec: str) -> None:
-        self.limiter = RateLimiter(MemoryStorage(), spec, "questions")
-        self.requests = RequestRepository(client)
-        self.db = db
+    def __init__(self) -> None:
         self.emitted: list[tuple[str, dict[str, Any], str]] = []
         self.credit_events: list[tuple[int, str]] = []
-        self.started: list[tuple[QuestionRequest, str, str, int]] = []
-        self.start_error: ServiceError | None = None
 
-    def claim_request(self, caller: Caller, request_id: str | None, iid: str) -> str | None:
-        return self.requests.claim(caller.user_id, request_id, iid) if request_id else None
+    def send(self, sid: str, event: str, payload: dict[str, Any]) -> None:
+        self.emitted.append((event, payload, sid))
 
-    def emit(self, event: str, payload: dict[str, Any], to: str) -> None:
-        self.emitted.append((event, payload, to))
+    def send_error(self, sid: str, error: Refused) -> None:
+        self.emitted.append(("error", {"code": error.code}, sid))
 
-    def notify_credits(self, user_id: str, change: Any, delta: int, action: str) -> None:
-        self.credit_events.append((delta, action))
+    def notify_credits(self, user_id: str, note: CreditNote) -> None:
+        self.credit_events.append((note.delta, note.action_type))
 
-    def start_question(
-        self,
-        caller: Caller,
-        request: QuestionRequest,
-        interaction_id: str,
-        input_type: str,
-        voice_credits: int,
-        after: threading.Event | None,
-    ) -> str:
-        retry = self.limiter.hit(caller.user_id)
-        if retry is not None:
-            raise ServiceError("rate_limited", retry_after=retry)
-        if self.start_error is not None:
-            raise self.start_error
-        interaction = Interaction(
-            id=interaction_id,
-            user_id=caller.user_id,
-            session_id=caller.session_id,
-            question=request.question,
-            question_hash=request.question_hash,
-            answer_id=None,
-            source="generated",
-            status="streaming",
-            input_type=input_type,
-            credits_charged=2 + voice_credits,
-        )
-        interaction_service.open_interaction(
-            self.db.unit_of_work,
-            interaction,
-            2,
-            "question_generated",
-            (("voice", voice_credits, "voice"),),
-        )
-        self.started.append((request, interaction_id, input_type, voice_credits))
-        return interaction_id
+
+class RecordingInteractions:
+    """The interaction owner: records the admitted questions it is asked to stream."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[Admit, Admitted]] = []
+
+    def start(self, cmd: Admit, admitted: Admitted) -> None:
+        self.started.append((cmd, admitted))
 
 
 class Rig:
     def __init__(self, tmp_path: Path, **kw: Any) -> None:
-        self.redis = fakeredis.FakeRedis(decode_responses=True)
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        self.redis = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
         self.db = SqliteDatabase(tmp_path / "voice.db")
         self.clips = VoiceClipRepository(self.redis, kw.pop("ttl", 300))
-        self.explanations = StubExplanations(self.redis, self.db, kw.pop("rate", "100/minute"))
+        self.requests = RequestRepository(self.redis)
+        self.limiter = RateLimiter(MemoryStorage(), kw.pop("rate", "100/minute"), "questions")
+        redis_repos = RedisRepositories(
+            requests=self.requests,
+            question_limits=self.limiter,
+            sessions=SessionRepository(self.redis),
+            feeds=GenerationFeedRepository(self.redis, 60),
+        )
+        self.uow_factory = lambda: StoreUnitOfWork(self.db, redis_repos)
+        self.transport = RecordingTransport()
+        self.interactions = RecordingInteractions()
+        self.can_generate = True  # False: the question flow refuses (ai_unavailable)
         self.transcriber: FakeTranscriber | None = kw.pop("transcriber", FakeTranscriber())
-        self.service = VoiceService(
-            clips=self.clips,
-            uow_factory=self.db.unit_of_work,
-            explanations=self.explanations,  # type: ignore[arg-type]
-            limits=VoiceLimits(
+        self.uploads = VoiceClips(
+            self.clips,
+            VoiceLimits(
                 max_bytes=kw.pop("max_bytes", 4096),
                 max_seconds=kw.pop("max_seconds", 5),
                 voice_fee=1,
                 cheapest_question=1,
             ),
-            transcriber_factory=lambda: self.transcriber,
-            production=kw.pop("production", False),
             gap_grace_s=kw.pop("grace", 0.2),
         )
+        self.voice = VoiceQuestions(
+            clips=self.uploads,
+            uow_factory=self.uow_factory,
+            rules=AdmissionRules(
+                prices=Prices(cached=1, generated=2, voice=1),
+                cache=AnswerCache(),
+                can_generate=lambda text: self.can_generate,
+                refusal_text=lambda text: "No puedo responder eso.",
+            ),
+            interactions=self.interactions,  # type: ignore[arg-type]
+            transport=self.transport,
+            transcriber=lambda: self.transcriber,
+            production=kw.pop("production", False),
+        )
         self.caller = self.new_caller(credits=kw.pop("credits", 20))
+        assert not kw, f"unknown options: {kw}"
+
+    # -- the socket handlers' calls: payload parsed, then the use case ---------------
+
+    def start(self, caller: Caller, payload: Any) -> str:
+        return self.uploads.start(caller, parse(VoiceStart, payload))
+
+    def add_chunk(self, caller: Caller, payload: Any) -> int:
+        return self.uploads.add_chunk(caller, parse(VoiceChunk, payload))
+
+    def complete(self, caller: Caller, payload: Any) -> tuple[str, str]:
+        """(voice_id, interaction_id), as the voice_complete ack carries them."""
+        cmd = parse(VoiceComplete, payload)
+        return cmd.voice_id, self.voice.complete(caller, cmd)
+
+    # -- looking at the stores ------------------------------------------------------
 
     def new_caller(self, credits: int = 20) -> Caller:
         user = str(uuid.uuid4())
@@ -236,10 +259,10 @@ class Rig:
 
     def send(self, fmt: str, audio: bytes, size: int = 1000, caller: Caller | None = None) -> str:
         caller = caller or self.caller
-        voice_id = self.service.start(caller, {"format": fmt})
+        voice_id = self.start(caller, {"format": fmt})
         for seq, at in enumerate(range(0, len(audio), size)):
             chunk = B64(audio[at : at + size]).decode()
-            self.service.add_chunk(caller, {"voice_id": voice_id, "seq": seq, "data": chunk})
+            self.add_chunk(caller, {"voice_id": voice_id, "seq": seq, "data": chunk})
         return voice_id
 
 
@@ -250,27 +273,29 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
     r.db.close()
 
 
-def code_of(fn: Any, *args: Any) -> ServiceError:
-    with pytest.raises(ServiceError) as info:
+def code_of(fn: Any, *args: Any) -> Refused:
+    with pytest.raises(Refused) as info:
         fn(*args)
+    assert describe(info.value)  # every refusal has a text for the student
     return info.value
 
 
 def test_start_validates_and_stores_a_scoped_clip_with_ttl(rig: Rig) -> None:
     for bad in (None, "wav", {"format": "flac"}, {}, {"format": "wav", "language": "fr"}):
-        assert code_of(rig.service.start, rig.caller, bad).code == "invalid_payload"
+        assert code_of(rig.start, rig.caller, bad).code == "invalid_payload"
     bad_ctx = {"format": "wav", "context": "x"}
-    assert code_of(rig.service.start, rig.caller, bad_ctx).code == "invalid_payload"
+    assert code_of(rig.start, rig.caller, bad_ctx).code == "invalid_payload"
     assert rig.voice_keys() == []
-    voice_id = rig.service.start(rig.caller, {"format": "wav", "language": "en"})
+    voice_id = rig.start(rig.caller, {"format": "wav", "language": "en"})
     meta = rig.clips.get(voice_id)
     assert meta is not None and meta.user_id == rig.caller.user_id and meta.language == "en"
+    assert meta.session_id == rig.caller.session_id and meta.format == "wav"
     assert 0 < rig.redis.ttl(f"voice:{voice_id}") <= 300
 
 
 def test_chunks_contiguous_repeat_acked_with_total(rig: Rig) -> None:
-    voice_id = rig.service.start(rig.caller, {"format": "ogg"})
-    add = rig.service.add_chunk
+    voice_id = rig.start(rig.caller, {"format": "ogg"})
+    add = rig.add_chunk
     assert add(rig.caller, {"voice_id": voice_id, "seq": 0, "data": B64(b"OggS12").decode()}) == 6
     assert add(rig.caller, {"voice_id": voice_id, "seq": 1, "data": B64(b"abcd").decode()}) == 10
     # A repeated seq (even with other data) is ignored and acked with the current total.
@@ -284,7 +309,7 @@ def test_chunks_contiguous_repeat_acked_with_total(rig: Rig) -> None:
 
 
 def test_bad_chunk_payloads_are_invalid_payload_and_keep_the_clip(rig: Rig) -> None:
-    voice_id = rig.service.start(rig.caller, {"format": "ogg"})
+    voice_id = rig.start(rig.caller, {"format": "ogg"})
     for bad in (
         {"voice_id": voice_id, "seq": -1, "data": "AAAA"},
         {"voice_id": voice_id, "seq": True, "data": "AAAA"},
@@ -293,37 +318,33 @@ def test_bad_chunk_payloads_are_invalid_payload_and_keep_the_clip(rig: Rig) -> N
         {"voice_id": 5, "seq": 0, "data": "AAAA"},
         [],
     ):
-        assert code_of(rig.service.add_chunk, rig.caller, bad).code == "invalid_payload"
+        assert code_of(rig.add_chunk, rig.caller, bad).code == "invalid_payload"
     assert rig.clips.get(voice_id) is not None
 
 
 def test_gap_discards_the_clip_then_not_found(rig: Rig) -> None:
     voice_id = rig.send("ogg", b"OggS" + b"x" * 1500)
     started = time.monotonic()
-    err = code_of(
-        rig.service.add_chunk, rig.caller, {"voice_id": voice_id, "seq": 3, "data": "AAAA"}
-    )
-    assert err.code == "audio_invalid" and err.voice_id == voice_id and "2" in err.message
+    err = code_of(rig.add_chunk, rig.caller, {"voice_id": voice_id, "seq": 3, "data": "AAAA"})
+    assert err.code == "audio_invalid" and err.voice_id == voice_id and "2" in describe(err)
     assert time.monotonic() - started >= 0.2  # waited the grace for an out-of-order chunk
     assert rig.voice_keys() == []
     again = {"voice_id": voice_id, "seq": 2, "data": "AAAA"}
-    assert code_of(rig.service.add_chunk, rig.caller, again).code == "not_found"
-    assert code_of(rig.service.complete, rig.caller, {"voice_id": voice_id}).code == "not_found"
+    assert code_of(rig.add_chunk, rig.caller, again).code == "not_found"
+    assert code_of(rig.complete, rig.caller, {"voice_id": voice_id}).code == "not_found"
 
 
 def test_out_of_order_chunks_within_the_grace_are_accepted(rig: Rig) -> None:
-    voice_id = rig.service.start(rig.caller, {"format": "ogg"})
+    voice_id = rig.start(rig.caller, {"format": "ogg"})
     results: list[int] = []
     late = threading.Thread(
         target=lambda: results.append(
-            rig.service.add_chunk(rig.caller, {"voice_id": voice_id, "seq": 1, "data": "QUJD"})
+            rig.add_chunk(rig.caller, {"voice_id": voice_id, "seq": 1, "data": "QUJD"})
         )
     )
     late.start()
     time.sleep(0.05)
-    rig.service.add_chunk(
-        rig.caller, {"voice_id": voice_id, "seq": 0, "data": B64(b"OggS").decode()}
-    )
+    rig.add_chunk(rig.caller, {"voice_id": voice_id, "seq": 0, "data": B64(b"OggS").decode()})
     late.join()
     assert results == [7]
     taken = rig.clips.take(voice_id)
@@ -332,28 +353,26 @@ def test_out_of_order_chunks_within_the_grace_are_accepted(rig: Rig) -> None:
 
 def test_bad_base64_discards_the_clip(rig: Rig) -> None:
     voice_id = rig.send("ogg", b"OggS" + b"x" * 100)
-    err = code_of(
-        rig.service.add_chunk, rig.caller, {"voice_id": voice_id, "seq": 1, "data": "@@@@"}
-    )
+    err = code_of(rig.add_chunk, rig.caller, {"voice_id": voice_id, "seq": 1, "data": "@@@@"})
     assert err.code == "audio_invalid" and err.voice_id == voice_id
     assert rig.voice_keys() == []
-    assert code_of(rig.service.complete, rig.caller, {"voice_id": voice_id}).code == "not_found"
+    assert code_of(rig.complete, rig.caller, {"voice_id": voice_id}).code == "not_found"
 
 
 def test_size_counted_while_chunks_arrive(rig: Rig) -> None:
     voice_id = rig.send("ogg", b"OggS" + b"x" * 3996)  # exactly the 4096-byte limit... minus 96
     assert rig.clips.get(voice_id).bytes == 4000  # type: ignore[union-attr]
     ok = {"voice_id": voice_id, "seq": 4, "data": B64(b"y" * 96).decode()}
-    assert rig.service.add_chunk(rig.caller, ok) == 4096
+    assert rig.add_chunk(rig.caller, ok) == 4096
     over = {"voice_id": voice_id, "seq": 5, "data": B64(b"z").decode()}
-    err = code_of(rig.service.add_chunk, rig.caller, over)
+    err = code_of(rig.add_chunk, rig.caller, over)
     assert err.code == "audio_too_large" and err.voice_id == voice_id
     assert rig.voice_keys() == []
-    assert code_of(rig.service.add_chunk, rig.caller, over).code == "not_found"
+    assert code_of(rig.add_chunk, rig.caller, over).code == "not_found"
     # One huge chunk is refused before it is even decoded.
-    voice_id = rig.service.start(rig.caller, {"format": "ogg"})
+    voice_id = rig.start(rig.caller, {"format": "ogg"})
     huge = {"voice_id": voice_id, "seq": 0, "data": B64(b"q" * 5000).decode()}
-    assert code_of(rig.service.add_chunk, rig.caller, huge).code == "audio_too_large"
+    assert code_of(rig.add_chunk, rig.caller, huge).code == "audio_too_large"
     assert rig.voice_keys() == []
 
 
@@ -363,8 +382,8 @@ def test_voice_ids_are_scoped_to_user_and_session(rig: Rig) -> None:
     same_user_other_session = Caller(rig.caller.user_id, str(uuid.uuid4()), "sid-x")
     for other in (stranger, same_user_other_session):
         chunk = {"voice_id": voice_id, "seq": 1, "data": "@@"}
-        assert code_of(rig.service.add_chunk, other, chunk).code == "not_found"
-        assert code_of(rig.service.complete, other, {"voice_id": voice_id}).code == "not_found"
+        assert code_of(rig.add_chunk, other, chunk).code == "not_found"
+        assert code_of(rig.complete, other, {"voice_id": voice_id}).code == "not_found"
     assert rig.clips.get(voice_id) is not None  # strangers cannot discard it
     assert rig.transcriber is not None and rig.transcriber.calls == []
 
@@ -375,7 +394,7 @@ def test_abandoned_clip_expires(tmp_path: Path) -> None:
     assert len(rig.voice_keys()) == 2
     time.sleep(1.3)
     assert rig.voice_keys() == []
-    assert code_of(rig.service.complete, rig.caller, {"voice_id": voice_id}).code == "not_found"
+    assert code_of(rig.complete, rig.caller, {"voice_id": voice_id}).code == "not_found"
 
 
 # -- voice_complete ------------------------------------------------------------------
@@ -384,13 +403,17 @@ def test_abandoned_clip_expires(tmp_path: Path) -> None:
 def test_complete_transcribes_holds_fee_and_starts_a_voice_question(rig: Rig) -> None:
     wav = make_wav(0.45)
     voice_id = rig.send("wav", wav)
-    vid, iid = rig.service.complete(rig.caller, {"voice_id": voice_id, "request_id": "r1"})
+    vid, iid = rig.complete(rig.caller, {"voice_id": voice_id, "request_id": "r1"})
     assert vid == voice_id
     assert rig.transcriber is not None and rig.transcriber.calls == [(wav, "wav", "es")]
-    [(request, started_id, input_type, fee)] = rig.explanations.started
-    assert (started_id, input_type, fee) == (iid, "voice", 1)
-    assert request.question == "resuelve 2x + 3 = 7" and request.request_id == "r1"
-    assert rig.explanations.emitted == [
+    [(ask, admitted)] = rig.interactions.started
+    assert (ask.interaction_id, ask.input_type, ask.voice_fee) == (iid, "voice", 1)
+    assert ask.counted  # request id and rate limit were taken with the clip
+    assert ask.question.text == "resuelve 2x + 3 = 7" and ask.request_id == "r1"
+    assert ask.caller == rig.caller
+    assert admitted.interaction.id == iid and admitted.interaction.input_type == "voice"
+    assert admitted.interaction.credits_charged == 2 + 1 and admitted.balance == 17
+    assert rig.transport.emitted == [
         (
             "transcription_complete",
             {"voice_id": voice_id, "text": "resuelve 2x + 3 = 7", "duration_s": 0.45},
@@ -405,21 +428,21 @@ def test_complete_transcribes_holds_fee_and_starts_a_voice_question(rig: Rig) ->
         len(wav),
     )
     assert row.transcript == "resuelve 2x + 3 = 7" and row.duration_s == pytest.approx(0.45)
-    # The voice fee was held once (the flow's second hold is idempotent) plus the question.
+    # The voice fee was held once (the question's admission holds only its own price).
     assert rig.ledger() == [(1, "voice"), (2, "question_generated")]
     assert rig.balance() == 17
     assert rig.voice_keys() == []
     # A repeated request_id answers with the first interaction and transcribes nothing.
-    again = rig.service.complete(rig.caller, {"voice_id": voice_id, "request_id": "r1"})
+    again = rig.complete(rig.caller, {"voice_id": voice_id, "request_id": "r1"})
     assert again == (voice_id, iid)
-    assert len(rig.transcriber.calls) == 1 and len(rig.explanations.started) == 1
+    assert len(rig.transcriber.calls) == 1 and len(rig.interactions.started) == 1
     assert rig.balance() == 17
 
 
 def test_whole_clip_in_data_when_no_chunks(rig: Rig) -> None:
-    voice_id = rig.service.start(rig.caller, {"format": "ogg", "language": "en"})
+    voice_id = rig.start(rig.caller, {"format": "ogg", "language": "en"})
     audio = SAMPLES["ogg"]
-    rig.service.complete(rig.caller, {"voice_id": voice_id, "data": B64(audio).decode()})
+    rig.complete(rig.caller, {"voice_id": voice_id, "data": B64(audio).decode()})
     assert rig.transcriber is not None and rig.transcriber.calls == [(audio, "ogg", "en")]
     assert rig.voice_keys() == []
 
@@ -434,16 +457,14 @@ def test_complete_refusals_discard_the_clip(rig: Rig) -> None:
         ("wav", {"data": B64(make_wav(6, rate=400)).decode()}, "audio_too_large"),
     ]
     for fmt, extra, code in cases:
-        voice_id = rig.service.start(rig.caller, {"format": fmt})
-        err = code_of(rig.service.complete, rig.caller, {"voice_id": voice_id, **extra})
+        voice_id = rig.start(rig.caller, {"format": fmt})
+        err = code_of(rig.complete, rig.caller, {"voice_id": voice_id, **extra})
         assert (err.code, err.voice_id) == (code, voice_id), (fmt, extra)
         assert rig.voice_keys() == []
-        assert code_of(rig.service.complete, rig.caller, {"voice_id": voice_id}).code == "not_found"
+        assert code_of(rig.complete, rig.caller, {"voice_id": voice_id}).code == "not_found"
     # Chunks and data together: the clip is ambiguous.
     voice_id = rig.send("ogg", SAMPLES["ogg"])
-    err = code_of(
-        rig.service.complete, rig.caller, {"voice_id": voice_id, "data": B64(b"OggS").decode()}
-    )
+    err = code_of(rig.complete, rig.caller, {"voice_id": voice_id, "data": B64(b"OggS").decode()})
     assert err.code == "audio_invalid" and rig.voice_keys() == []
     assert rig.transcriber is not None and rig.transcriber.calls == []
     assert rig.ledger() == [] and rig.balance() == 20
@@ -458,88 +479,91 @@ def test_payload_errors_before_anything_else(rig: Rig) -> None:
         {"voice_id": voice_id, "transcript": 3},
         {"voice_id": voice_id, "request_id": "r" * 65},
     ):
-        assert code_of(rig.service.complete, rig.caller, bad).code == "invalid_payload"
+        assert code_of(rig.complete, rig.caller, bad).code == "invalid_payload"
     assert rig.clips.get(voice_id) is not None  # payload errors do not consume the clip
+    assert rig.transcriber is not None and rig.transcriber.calls == []
+    assert rig.ledger() == [] and rig.voice_row(voice_id) is None
 
 
 def test_transcript_accepted_in_development_refused_in_production(tmp_path: Path) -> None:
     dev = Rig(tmp_path / "dev", transcriber=None)
-    voice_id = dev.service.start(dev.caller, {"format": "webm"})
-    _, iid = dev.service.complete(
-        dev.caller, {"voice_id": voice_id, "transcript": "  deriva x^2  "}
-    )
-    assert dev.explanations.started[0][0].question == "deriva x^2"
+    voice_id = dev.start(dev.caller, {"format": "webm"})
+    _, iid = dev.complete(dev.caller, {"voice_id": voice_id, "transcript": "  deriva x^2  "})
+    assert dev.interactions.started[0][0].question.text == "deriva x^2"
+    assert dev.interactions.started[0][0].interaction_id == iid
     assert dev.voice_row(voice_id).transcript == "deriva x^2"
     prod = Rig(tmp_path / "prod", production=True)
-    voice_id = prod.service.start(prod.caller, {"format": "ogg"})
-    err = code_of(prod.service.complete, prod.caller, {"voice_id": voice_id, "transcript": "hola"})
-    assert err.code == "invalid_payload" and "desarrollo" in err.message
+    voice_id = prod.start(prod.caller, {"format": "ogg"})
+    err = code_of(prod.complete, prod.caller, {"voice_id": voice_id, "transcript": "hola"})
+    assert err.code == "invalid_payload" and "desarrollo" in describe(err)
     assert prod.transcriber is not None and prod.transcriber.calls == []
 
 
 def test_no_transcriber_is_a_clear_spanish_failure_and_refunds(tmp_path: Path) -> None:
     rig = Rig(tmp_path, transcriber=None)
     voice_id = rig.send("ogg", SAMPLES["ogg"])
-    err = code_of(rig.service.complete, rig.caller, {"voice_id": voice_id, "request_id": "q"})
-    assert err.code == "transcription_failed" and err.message == MSG_NO_TRANSCRIBER
-    assert "OPENAI_API_KEY" in err.message
+    err = code_of(rig.complete, rig.caller, {"voice_id": voice_id, "request_id": "q"})
+    message = describe(err)
+    assert err.code == "transcription_failed"
+    assert message == MESSAGES["transcription_failed.not_configured"]
+    assert "OPENAI_API_KEY" in message
     assert rig.ledger() == [(-1, "refund"), (1, "voice")] and rig.balance() == 20
-    assert rig.explanations.credit_events == [(-1, "voice"), (1, "refund")]
+    assert rig.transport.credit_events == [(-1, "voice"), (1, "refund")]
     assert rig.voice_row(voice_id).status == "failed"
     assert rig.voice_keys() == []
     # The failed request released its request_id: a retry is a new request.
-    assert rig.explanations.requests.client.get(f"request:{rig.caller.user_id}:q") is None
+    assert rig.redis.get(RequestRepository.key(rig.caller.user_id, "q")) is None
+    assert rig.requests.claim(rig.caller.user_id, "q", "retry") is None
 
 
 def test_transcription_failure_and_too_long_transcription_refund(rig: Rig) -> None:
     assert rig.transcriber is not None
     rig.transcriber.fail = True
     voice_id = rig.send("mp3", SAMPLES["mp3"])
-    err = code_of(rig.service.complete, rig.caller, {"voice_id": voice_id})
+    err = code_of(rig.complete, rig.caller, {"voice_id": voice_id})
     assert err.code == "transcription_failed" and err.voice_id == voice_id
     rig.transcriber.fail = False
     rig.transcriber.duration = 9.0  # over the 5 s limit, known only from the transcription
     voice_id = rig.send("m4a", SAMPLES["m4a"])
-    assert code_of(rig.service.complete, rig.caller, {"voice_id": voice_id}).code == (
-        "audio_too_large"
-    )
+    assert code_of(rig.complete, rig.caller, {"voice_id": voice_id}).code == ("audio_too_large")
     rig.transcriber.duration, rig.transcriber.text = 1.0, "   "
     voice_id = rig.send("ogg", SAMPLES["ogg"])
-    assert code_of(rig.service.complete, rig.caller, {"voice_id": voice_id}).code == (
-        "question_empty"
-    )
+    assert code_of(rig.complete, rig.caller, {"voice_id": voice_id}).code == ("question_empty")
     assert rig.balance() == 20
     assert rig.ledger() == [(-1, "refund")] * 3 + [(1, "voice")] * 3
     assert rig.voice_keys() == []
 
 
 def test_question_flow_refusal_refunds_the_voice_fee(rig: Rig) -> None:
-    rig.explanations.start_error = ServiceError("ai_unavailable")
+    rig.can_generate = False  # the question's admission refuses it
     voice_id = rig.send("ogg", SAMPLES["ogg"])
-    err = code_of(rig.service.complete, rig.caller, {"voice_id": voice_id})
+    err = code_of(rig.complete, rig.caller, {"voice_id": voice_id})
     assert err.code == "ai_unavailable" and err.voice_id == voice_id
     assert rig.balance() == 20 and rig.voice_row(voice_id).status == "failed"
+    assert rig.ledger() == [(-1, "refund"), (1, "voice")]
+    assert rig.interactions.started == []
 
 
 def test_order_rate_limit_then_credits_before_transcription(tmp_path: Path) -> None:
     rig = Rig(tmp_path, rate="2/minute")
     for _ in range(2):
-        rig.service.complete(rig.caller, {"voice_id": rig.send("ogg", SAMPLES["ogg"])})
+        rig.complete(rig.caller, {"voice_id": rig.send("ogg", SAMPLES["ogg"])})
     assert rig.transcriber is not None and len(rig.transcriber.calls) == 2  # counted once each
     voice_id = rig.send("ogg", SAMPLES["ogg"])
-    err = code_of(rig.service.complete, rig.caller, {"voice_id": voice_id, "request_id": "z"})
+    err = code_of(rig.complete, rig.caller, {"voice_id": voice_id, "request_id": "z"})
     assert err.code == "rate_limited" and err.retry_after and err.retry_after >= 1
     assert len(rig.transcriber.calls) == 2 and rig.voice_keys() == []
+    assert rig.redis.get(RequestRepository.key(rig.caller.user_id, "z")) is None  # freed
     # Rate limited but a repeated request_id is still answered with the first interaction.
-    first = rig.explanations.requests.claim(rig.caller.user_id, "old", "iid-old")
+    first = rig.requests.claim(rig.caller.user_id, "old", "iid-old")
     assert first is None
-    assert rig.service.complete(rig.caller, {"voice_id": "v", "request_id": "old"}) == (
+    assert rig.complete(rig.caller, {"voice_id": "v", "request_id": "old"}) == (
         "v",
         "iid-old",
     )
     poor = Rig(tmp_path / "poor", credits=1)
     voice_id = poor.send("ogg", SAMPLES["ogg"])
-    assert code_of(poor.service.complete, poor.caller, {"voice_id": voice_id}).code == (
+    assert code_of(poor.complete, poor.caller, {"voice_id": voice_id}).code == (
         "insufficient_credits"
     )
     assert poor.transcriber is not None and poor.transcriber.calls == []

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,20 +18,6 @@ from typing import Any
 import redis
 
 DEFAULT_CLIP_TTL_S = 300
-
-
-def clip_ttl_s(settings: Any) -> int:
-    """How long an unfinished clip may live: `VOICE_CLIP_TTL_S` if set, else 300 s.
-
-    Read from the settings when they carry the field, else from the environment
-    (tests shorten it to watch abandoned clips expire).
-    """
-    raw = getattr(settings, "VOICE_CLIP_TTL_S", None) or os.environ.get("VOICE_CLIP_TTL_S")
-    try:
-        value = int(raw) if raw is not None else DEFAULT_CLIP_TTL_S
-    except (TypeError, ValueError):
-        value = DEFAULT_CLIP_TTL_S
-    return max(1, value)
 
 
 @dataclass(frozen=True)
