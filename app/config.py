@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     MAX_MESSAGE_BYTES: int = Field(default=16_777_216, ge=1024)
     VOICE_CLIP_TTL_S: int = Field(default=300, ge=1)
     SESSION_TTL_S: int = Field(default=1800, ge=1)
+    REDIS_CONNECT_TIMEOUT_S: float = Field(default=1.0, gt=0)
+    REDIS_SOCKET_TIMEOUT_S: float = Field(default=2.0, gt=0)
+    REDIS_RETRIES: int = Field(default=1, ge=0, le=10)
+    REDIS_POOL_TIMEOUT_S: float = Field(default=5.0, gt=0)
+    DATABASE_CONNECT_TIMEOUT_S: int = Field(default=3, ge=2)
+    DATABASE_POOL_TIMEOUT_S: float = Field(default=3.0, gt=0)
+    READINESS_TIMEOUT_S: float = Field(default=1.5, gt=0, le=30)
     WEB_CLIENT_ENABLED: bool | None = None
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: Literal["json", "console"] | None = None
@@ -157,6 +164,11 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def default_settings() -> Settings:
+    """Every setting at its default, ignoring the environment (for callers given none)."""
+    return Settings.model_construct()
 
 
 def load_settings(**overrides: object) -> Settings:
