@@ -53,6 +53,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.socket_events.ack_gate import install as install_ack_gate
 
     install_ack_gate(socketio.server)
+    from app.socket_events.event_guard import install as install_event_guard
+
+    install_event_guard(socketio.server)
     if origins:
         from flask_cors import CORS
 
