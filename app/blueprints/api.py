@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from app.auth.tokens import extract_token
 from app.services import account_service
@@ -23,6 +24,44 @@ MAX_LIMIT = 100
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify(error={"code": code, "message": message}), status
+
+
+# Protocol codes of HTTP statuses under /api/ (other 4xx: invalid_payload, 5xx: internal_error).
+STATUS_CODES = {
+    401: "unauthorized",
+    403: "unauthorized",
+    404: "not_found",
+    410: "not_found",
+    429: "rate_limited",
+}
+STATUS_MESSAGES_ES = {
+    404: "Esa ruta de la API no existe.",
+    405: "Esa ruta de la API no acepta este método.",
+    413: "La solicitud es demasiado grande.",
+}
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+@api_bp.app_errorhandler(HTTPException)
+def api_http_error(exc: HTTPException) -> Any:
+    """Every error status under /api/ is the protocol's JSON body; elsewhere Flask's page.
+
+    Registered on the app (not only this blueprint's views) so unknown routes and
+    wrong methods under /api/ are covered; unhandled exceptions arrive here as a 500.
+    """
+    if not is_api_path(request.path):
+        return exc
+    status = exc.code or 500
+    code = STATUS_CODES.get(status, "invalid_payload" if status < 500 else "internal_error")
+    message = STATUS_MESSAGES_ES.get(status, MESSAGES_ES[code])
+    response, _ = _error(status, code, message)
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:  # a 405 names the methods the route takes
+        response.headers["Allow"] = ", ".join(allowed)
+    return response, status
 
 
 def require_auth_http(fn: Callable[..., Any]) -> Callable[..., Any]:

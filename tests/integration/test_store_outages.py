@@ -111,6 +111,7 @@ def test_an_http_request_fails_fast_while_postgres_is_down_and_works_after(
         response = server.get("/api/v1/me", token)
         took = time.monotonic() - started
         assert response.status_code == 500
+        assert response.json()["error"]["code"] == "internal_error"
         assert took < bound, f"the request waited {took:.2f}s on a stopped database"
     finally:
         private_postgres.start()
