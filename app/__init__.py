@@ -56,6 +56,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from app.socket_events.event_guard import install as install_event_guard
 
     install_event_guard(socketio.server)
+    from app.socket_events.size_guard import SizeLimits
+    from app.socket_events.size_guard import install as install_size_guard
+
+    install_size_guard(socketio.server, SizeLimits.from_settings(settings))
     if origins:
         from flask_cors import CORS
 
