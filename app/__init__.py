@@ -20,6 +20,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         except ConfigError as exc:
             print(f"guia: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
+    from async_boot import exit_unless_patched
+
+    exit_unless_patched(settings.SOCKETIO_ASYNC_MODE)
     configure_logging(settings.LOG_LEVEL, settings.log_format)
     if settings.SENTRY_DSN:
         import sentry_sdk
