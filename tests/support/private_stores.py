@@ -31,7 +31,18 @@ import redis
 
 from tests.support.server import free_port
 
-PG_BIN = Path(os.environ.get("GUIA_TEST_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """GUIA_TEST_PG_BIN, else the newest /usr/lib/postgresql/<major>/bin (Debian's layout)."""
+    if os.environ.get("GUIA_TEST_PG_BIN"):
+        return Path(os.environ["GUIA_TEST_PG_BIN"])
+    found = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "initdb").exists()]
+    if not found:
+        return Path("/usr/lib/postgresql/15/bin")
+    return max(found, key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0)
+
+
+PG_BIN = _pg_bin()
 PG_USER = "postgres"  # the OS user and the database superuser
 START_TIMEOUT_S = 20.0
 
