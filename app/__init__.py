@@ -20,6 +20,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         except ConfigError as exc:
             print(f"guia: {exc}", file=sys.stderr)
             raise SystemExit(2) from None
+    from async_boot import exit_unless_patched
+
+    exit_unless_patched(settings.SOCKETIO_ASYNC_MODE)
     configure_logging(settings.LOG_LEVEL, settings.log_format)
     if settings.SENTRY_DSN:
         import sentry_sdk
@@ -50,6 +53,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         engineio_logger=False,
         json=None,
     )
+    from app.socket_events.event_guard import install as install_event_guard
+    from app.socket_events.size_guard import SizeLimits
+    from app.socket_events.size_guard import install as install_size_guard
+
+    install_event_guard(socketio.server)
+    install_size_guard(socketio.server, SizeLimits.from_settings(settings))
     if origins:
         from flask_cors import CORS
 

@@ -70,8 +70,17 @@ class Settings(BaseSettings):
     MAX_AUDIO_BYTES: int = Field(default=10_485_760, ge=1)
     MAX_AUDIO_SECONDS: float = Field(default=120, gt=0)
     MAX_MESSAGE_BYTES: int = Field(default=16_777_216, ge=1024)
+    MAX_EVENT_BYTES: int = Field(default=65_536, ge=1024)
+    MAX_VOICE_CHUNK_BYTES: int | None = Field(default=None, ge=1024)
     VOICE_CLIP_TTL_S: int = Field(default=300, ge=1)
     SESSION_TTL_S: int = Field(default=1800, ge=1)
+    REDIS_CONNECT_TIMEOUT_S: float = Field(default=1.0, gt=0)
+    REDIS_SOCKET_TIMEOUT_S: float = Field(default=2.0, gt=0)
+    REDIS_RETRIES: int = Field(default=1, ge=0, le=10)
+    REDIS_POOL_TIMEOUT_S: float = Field(default=5.0, gt=0)
+    DATABASE_CONNECT_TIMEOUT_S: int = Field(default=3, ge=2)
+    DATABASE_POOL_TIMEOUT_S: float = Field(default=3.0, gt=0)
+    READINESS_TIMEOUT_S: float = Field(default=1.5, gt=0, le=30)
     WEB_CLIENT_ENABLED: bool | None = None
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: Literal["json", "console"] | None = None
@@ -100,7 +109,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _message_fits_a_clip(self) -> Settings:
         """A whole clip sent in one `voice_complete` must fit in one message."""
-        needed = self.MAX_AUDIO_BYTES * 4 // 3 + MESSAGE_FRAMING_BYTES
+        needed = self.clip_message_bytes
         if needed > self.MAX_MESSAGE_BYTES:
             raise ValueError(
                 f"MAX_MESSAGE_BYTES must be at least 4/3 x MAX_AUDIO_BYTES plus framing "
@@ -124,6 +133,17 @@ class Settings(BaseSettings):
         if missing:
             raise ValueError("production needs: " + "; ".join(missing))
         return self
+
+    @property
+    def clip_message_bytes(self) -> int:
+        """The largest legitimate message: a whole clip, base64, in one `voice_complete`."""
+        return self.MAX_AUDIO_BYTES * 4 // 3 + MESSAGE_FRAMING_BYTES
+
+    @property
+    def voice_chunk_bytes(self) -> int:
+        """The largest `voice_chunk` message: the setting, else a whole clip (the
+        contract lets one chunk carry all of it)."""
+        return self.MAX_VOICE_CHUNK_BYTES or self.clip_message_bytes
 
     @property
     def is_production(self) -> bool:
@@ -157,6 +177,11 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(32))
             path.chmod(0o600)
         return path.read_text().strip()
+
+
+def default_settings() -> Settings:
+    """Every setting at its default, ignoring the environment (for callers given none)."""
+    return Settings.model_construct()
 
 
 def load_settings(**overrides: object) -> Settings:

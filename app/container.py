@@ -16,13 +16,14 @@ from app.auth.verifier import TokenVerifier
 from app.config import Settings
 from app.domain.pricing import Prices
 from app.repositories.interfaces import Database
-from app.repositories.redis.client import make_redis
+from app.repositories.redis.client import RedisTimeouts, make_redis
 from app.repositories.redis.generation_feeds import GenerationFeedRepository
 from app.repositories.redis.rate_limits import RateLimiter, make_storage
 from app.repositories.redis.requests import RequestRepository
 from app.repositories.redis.sessions import SessionRepository
 from app.repositories.redis.voice_clips import VoiceClipRepository
 from app.repositories.sql import open_database
+from app.repositories.sql.database import PoolTimeouts
 from app.repositories.unit_of_work import RedisRepositories, StoreUnitOfWork
 from app.streaming.scheduler import Scheduler
 from app.use_cases.admission import AdmissionRules
@@ -91,9 +92,10 @@ def build_container(
     settings: Settings, socketio: SocketIO, gate: Any, transport: Notifier
 ) -> Container:
     """`gate` and `transport` are the Socket.IO side (`app.socket_events`), made by the app."""
-    db = open_database(settings.DATABASE_URL)
-    client = make_redis(settings.REDIS_URL)
-    storage = make_storage(settings.REDIS_URL)
+    redis_timeouts = RedisTimeouts.from_settings(settings)
+    db = open_database(settings.DATABASE_URL, PoolTimeouts.from_settings(settings))
+    client = make_redis(settings.REDIS_URL, redis_timeouts)
+    storage = make_storage(settings.REDIS_URL, redis_timeouts)
     feeds = GenerationFeedRepository(client, lock_ttl_s=int(settings.AI_TIMEOUT_S * 3) + 60)
     redis_repos = RedisRepositories(
         requests=RequestRepository(client),

@@ -4,6 +4,9 @@
 - `pg_empty_url`: a fresh, empty Postgres database (per test).
 - `sqlite_path` / `sqlite_database`: an embedded database in the test's tmp dir.
 - `database`: parametrized over both backends, so one contract suite runs on each.
+- `private_redis` / `private_postgres`: a Redis server and a PostgreSQL cluster of
+  their own (per module) that fault-injection tests may stop, start, freeze and thaw
+  (tests/support/private_stores.py); the suite's shared servers are never touched.
 
 Postgres comes from TEST_DATABASE_URL (a maintenance database the tests may
 create databases from); the default is the local server.
@@ -22,6 +25,7 @@ from psycopg.conninfo import make_conninfo
 
 from app.repositories.sql import PostgresDatabase, SqliteDatabase
 from app.repositories.sql.migrations import upgrade
+from tests.support.private_stores import PrivatePostgres, PrivateRedis
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -84,3 +88,23 @@ def database(request: pytest.FixtureRequest) -> Iterator[PostgresDatabase | Sqli
         db = SqliteDatabase(request.getfixturevalue("sqlite_path"))
     yield db
     db.close()
+
+
+@pytest.fixture(scope="module")
+def private_redis() -> Iterator[PrivateRedis]:
+    """A redis-server of this module only; a test that stops or freezes it starts it again."""
+    server = PrivateRedis()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture(scope="module")
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A PostgreSQL cluster of this module only, migrations applied to its database `guia`."""
+    cluster = PrivatePostgres()
+    try:
+        yield cluster
+    finally:
+        cluster.close()

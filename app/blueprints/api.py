@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from app.auth.tokens import extract_token
-from app.socket_events.messages import MESSAGES
+from app.domain.errors import Refused
+from app.socket_events.messages import MESSAGES, describe
 from app.use_cases import account
 
 api_bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -23,6 +25,41 @@ MAX_LIMIT = 100
 
 def _error(status: int, code: str, message: str) -> tuple[Response, int]:
     return jsonify(error={"code": code, "message": message}), status
+
+
+# Protocol codes of HTTP statuses under /api/ (other 4xx: invalid_payload, 5xx: internal_error).
+STATUS_CODES = {
+    401: "unauthorized",
+    403: "unauthorized",
+    404: "not_found",
+    410: "not_found",
+    429: "rate_limited",
+}
+STATUS_REASONS = {404: "route", 405: "method", 413: "too_large"}
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")
+
+
+@api_bp.app_errorhandler(HTTPException)
+def api_http_error(exc: HTTPException) -> Any:
+    """Every error status under /api/ is the protocol's JSON body; elsewhere Flask's page.
+
+    Registered on the app (not only this blueprint's views) so unknown routes and
+    wrong methods under /api/ are covered; unhandled exceptions arrive here as a 500.
+    """
+    if not is_api_path(request.path):
+        return exc
+    status = exc.code or 500
+    code = STATUS_CODES.get(status, "invalid_payload" if status < 500 else "internal_error")
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    message = describe(Refused(code, STATUS_REASONS.get(status), limit=limit))
+    response, _ = _error(status, code, message)
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:  # a 405 names the methods the route takes
+        response.headers["Allow"] = ", ".join(allowed)
+    return response, status
 
 
 def require_auth_http(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -18,6 +18,14 @@ MESSAGES: dict[str, str] = {
     "invalid_payload": "La solicitud no tiene el formato esperado.",
     "invalid_payload.payload": "El mensaje debe ser un objeto JSON.",
     "invalid_payload.event": "Evento desconocido: {event}",
+    "invalid_payload.unnamed_event": "El evento no tiene un nombre válido.",
+    "invalid_payload.reserved_event": "Evento reservado: {event}",
+    "invalid_payload.binary": (
+        "Los datos binarios no están admitidos: envía JSON (el audio, en base64)."
+    ),
+    "invalid_payload.too_large": "El mensaje es demasiado grande (máximo {limit} bytes).",
+    "invalid_payload.method": "Esa ruta de la API no acepta este método.",
+    "not_found.route": "Esa ruta de la API no existe.",
     "invalid_payload.question": "Falta la pregunta o no es un texto.",
     "invalid_payload.request_id": "request_id debe ser un texto de 1 a 64 caracteres.",
     "invalid_payload.context": "context debe ser un objeto.",
@@ -65,6 +73,7 @@ MESSAGES: dict[str, str] = {
     "audio_too_large.bytes": (
         "El audio supera el tamaño máximo permitido ({limit} bytes); se descartó la grabación."
     ),
+    "audio_too_large.too_large": "El mensaje es demasiado grande (máximo {limit} bytes).",
     "audio_too_large.seconds": (
         "El audio dura más de {limit:g} segundos; graba una pregunta más corta."
     ),

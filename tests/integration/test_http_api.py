@@ -393,6 +393,31 @@ def test_bad_before_is_invalid_payload(path: str, before: str, env: Env) -> None
 # -- health, readiness, metrics --------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/api/v1/no-such-route", 404, "not_found"),
+        ("GET", "/api/", 404, "not_found"),
+        ("POST", "/api/v1/me", 405, "invalid_payload"),
+        ("PUT", "/api/v1/credits/usage", 405, "invalid_payload"),
+    ],
+)
+def test_api_errors_are_json_not_html(
+    method: str, path: str, status: int, code: str, env: Env
+) -> None:
+    response = httpx.request(method, f"{env.server.url}{path}", timeout=10)
+    assert response.status_code == status
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+
+
+def test_other_unknown_paths_keep_the_html_404(env: Env) -> None:
+    response = httpx.get(f"{env.server.url}/no-such-page", timeout=10)
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/html")
+
+
 def test_healthz(env: Env) -> None:
     response = env.server.get("/healthz")
     assert response.status_code == 200

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING
 
 from limits import parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+if TYPE_CHECKING:
+    from app.repositories.redis.client import RedisTimeouts
 
-def make_storage(redis_url: str) -> Storage:
-    """Redis storage for real deployments; in-process storage for `memory://`."""
+
+def make_storage(redis_url: str, timeouts: RedisTimeouts | None = None) -> Storage:
+    """Redis storage for real deployments (bounded waits); in-process for `memory://`."""
     if redis_url.startswith("memory://"):
         return MemoryStorage()
     if redis_url.startswith(("redis://", "rediss://")):
         from app.repositories.redis.client import blocking_pool
 
-        return storage_from_string(redis_url, connection_pool=blocking_pool(redis_url))
+        pool = blocking_pool(redis_url, timeouts)
+        return storage_from_string(redis_url, connection_pool=pool)
     return storage_from_string(redis_url)
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +14,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from app.config import Settings, default_settings
 from app.repositories.seed import load_seed_data, seed_plans
 from app.repositories.sql.accounts import SqlProfileRepository, SqlSubscriptionRepository
 from app.repositories.sql.answers import SqlAnswerRepository
@@ -137,22 +142,50 @@ class SqliteUnitOfWork(SqlUnitOfWork):
 # --------------------------------------------------------------------------- databases
 
 
+@dataclass(frozen=True)
+class PoolTimeouts:
+    """How long a Postgres call may wait (settings `DATABASE_*_TIMEOUT_S`).
+
+    `connect_s` bounds opening a connection (libpq's `connect_timeout`, at least 2);
+    `wait_s` bounds waiting for a pooled connection, which is also how long a
+    request waits while the database is down before it fails.
+    """
+
+    connect_s: int
+    wait_s: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PoolTimeouts:
+        return cls(settings.DATABASE_CONNECT_TIMEOUT_S, settings.DATABASE_POOL_TIMEOUT_S)
+
+
 class PostgresDatabase:
     """A psycopg connection pool; one pooled connection per unit of work."""
 
     dialect = "postgres"
 
     def __init__(
-        self, conninfo: str, min_size: int = 1, max_size: int = 10, timeout: float = 30.0
+        self,
+        conninfo: str,
+        min_size: int = 1,
+        max_size: int = 10,
+        timeouts: PoolTimeouts | None = None,
     ) -> None:
+        self.timeouts = timeouts or PoolTimeouts.from_settings(default_settings())
+        self._conninfo = conninfo
         self._pool: ConnectionPool[Any] = ConnectionPool(
             conninfo,
             min_size=min_size,
             max_size=max_size,
-            timeout=timeout,
+            timeout=self.timeouts.wait_s,
             # prepare_threshold=None: no server-side prepared statements, which
             # transaction-mode poolers (Supabase's Supavisor, PgBouncer) break.
-            kwargs={"autocommit": False, "row_factory": dict_row, "prepare_threshold": None},
+            kwargs={
+                "autocommit": False,
+                "row_factory": dict_row,
+                "prepare_threshold": None,
+                "connect_timeout": self.timeouts.connect_s,
+            },
             check=ConnectionPool.check_connection,
             name="guia-db",
             open=True,
@@ -162,11 +195,19 @@ class PostgresDatabase:
         return PostgresUnitOfWork(self._pool)
 
     def ping(self) -> None:
-        with self._pool.connection() as conn:
-            conn.execute("SELECT 1")
+        """A fresh connection's `SELECT 1`: never waits on an exhausted or dead pool."""
+        postgres_ping(self._conninfo, self.timeouts.connect_s)
 
     def close(self) -> None:
         self._pool.close()
+
+
+def postgres_ping(conninfo: str, connect_timeout_s: int) -> None:
+    """Connect (bounded by `connect_timeout_s`, libpq's minimum is 2) and run `SELECT 1`."""
+    with psycopg.connect(
+        conninfo, autocommit=True, connect_timeout=max(2, connect_timeout_s)
+    ) as conn:
+        conn.execute("SELECT 1")
 
 
 def sqlite_connect(path: str) -> sqlite3.Connection:
@@ -211,14 +252,26 @@ class SqliteDatabase:
         return SqliteUnitOfWork(self.path)
 
     def ping(self) -> None:
-        conn = sqlite_connect(self.path)
-        try:
-            conn.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchall()
-        finally:
-            conn.close()
+        sqlite_ping(self.path)
 
     def close(self) -> None:
         """Nothing stays open between units of work."""
+
+
+def sqlite_ping(path: str) -> None:
+    conn = sqlite_connect(path)
+    try:
+        conn.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchall()
+    finally:
+        conn.close()
+
+
+def readiness_ping(database_url: str, timeout_s: float) -> Callable[[], None]:
+    """A check that the database named by the URL answers, on a connection of its own."""
+    scheme = database_url.split("://", 1)[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        return functools.partial(postgres_ping, database_url, math.ceil(timeout_s))
+    return functools.partial(sqlite_ping, sqlite_path_from_url(database_url))
 
 
 def sqlite_path_from_url(database_url: str) -> str:
@@ -229,11 +282,13 @@ def sqlite_path_from_url(database_url: str) -> str:
     return database_url[len(prefix) :].split("?", 1)[0]
 
 
-def open_database(database_url: str) -> PostgresDatabase | SqliteDatabase:
+def open_database(
+    database_url: str, timeouts: PoolTimeouts | None = None
+) -> PostgresDatabase | SqliteDatabase:
     """The backend the URL names: postgresql:// or postgres:// → Postgres, sqlite:/// → SQLite."""
     scheme = database_url.split("://", 1)[0].lower()
     if scheme in ("postgresql", "postgres"):
-        return PostgresDatabase(database_url)
+        return PostgresDatabase(database_url, timeouts=timeouts)
     if scheme == "sqlite":
         return SqliteDatabase(sqlite_path_from_url(database_url))
     raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}")
