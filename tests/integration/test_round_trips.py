@@ -92,10 +92,10 @@ def test_one_cached_ask_makes_few_round_trips(
         print(f"\none cached ask ({events} events): before the ack {at_ack}, in all {total}")
         print("\n".join(f"  {line}" for line in log))
     # Before the ack: request id (1), rate limit of two windows (3), the session's new
-    # active stream (1); the pool's check, the answer, the interaction row, the hold,
-    # the commit.
-    assert at_ack == {"redis": 5, "sql": 5}
+    # active stream (1); the answer, the interaction row, the hold, the commit (a pooled
+    # connection used moments ago is not checked again).
+    assert at_ack == {"redis": 5, "sql": 4}
     # Then a position per step boundary and the end in Redis; the first event's time
-    # and the completion in SQL (each: check, update, commit). None per streamed event.
-    assert total == {"redis": 5 + STEPS + 1, "sql": 5 + 3 + 3}
+    # and the completion in SQL (each: update, commit). None per streamed event.
+    assert total == {"redis": 5 + STEPS + 1, "sql": 4 + 2 + 2}
     assert events > 4 * STEPS

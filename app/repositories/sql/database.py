@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import math
 import sqlite3
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,11 +77,34 @@ class SqlUnitOfWork:
         raise NotImplementedError
 
 
+# A connection back from a unit of work moments ago is alive; one that sat idle may have
+# been closed by the server or a pooler (Supabase's closes idle ones), so only that one
+# is checked when it is taken again: no extra round trip on a busy server.
+CHECK_IDLE_AFTER_S = 5.0
+
+
+class IdleCheck:
+    """The pool's `check`: ping only connections idle for more than CHECK_IDLE_AFTER_S."""
+
+    def __init__(self, idle_after_s: float = CHECK_IDLE_AFTER_S) -> None:
+        self.idle_after_s = idle_after_s
+        self._returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+
+    def returned(self, conn: psycopg.Connection[Any]) -> None:
+        self._returned[conn] = time.monotonic()
+
+    def __call__(self, conn: psycopg.Connection[Any]) -> None:
+        returned = self._returned.get(conn)
+        if returned is None or time.monotonic() - returned > self.idle_after_s:
+            ConnectionPool.check_connection(conn)
+
+
 class PostgresUnitOfWork(SqlUnitOfWork):
     _credit_class = PostgresCreditRepository
 
-    def __init__(self, pool: ConnectionPool[Any]) -> None:
+    def __init__(self, pool: ConnectionPool[Any], idle_check: IdleCheck | None = None) -> None:
         self._pool = pool
+        self._idle_check = idle_check
         self.connection: psycopg.Connection[Any] | None = None
 
     def _open(self) -> SqlSession:
@@ -96,6 +121,8 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         except psycopg.Error:
             pass  # a dead connection: the pool discards it
         finally:
+            if self._idle_check is not None and not conn.closed:
+                self._idle_check.returned(conn)
             self._pool.putconn(conn)
 
     def commit(self) -> None:
@@ -173,6 +200,7 @@ class PostgresDatabase:
     ) -> None:
         self.timeouts = timeouts or PoolTimeouts.from_settings(default_settings())
         self._conninfo = conninfo
+        self._idle_check = IdleCheck()
         self._pool: ConnectionPool[Any] = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -186,13 +214,13 @@ class PostgresDatabase:
                 "prepare_threshold": None,
                 "connect_timeout": self.timeouts.connect_s,
             },
-            check=ConnectionPool.check_connection,
+            check=self._idle_check,
             name="guia-db",
             open=True,
         )
 
     def unit_of_work(self) -> PostgresUnitOfWork:
-        return PostgresUnitOfWork(self._pool)
+        return PostgresUnitOfWork(self._pool, self._idle_check)
 
     def ping(self) -> None:
         """A fresh connection's `SELECT 1`: never waits on an exhausted or dead pool."""
