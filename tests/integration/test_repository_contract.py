@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from app.domain.records import Interaction, Subscription, VoiceInteraction
+from app.repositories.answer_bank import load_answer_bank
 from app.repositories.interfaces import Database
+from app.repositories.seed import ANSWER_BANK_DIR, seed_database
 from app.utils.text_processing import question_key
 
 pytestmark = pytest.mark.integration
@@ -250,6 +252,19 @@ def test_put_curated_adds_refreshes_and_keeps_admin_answers(database: Database) 
     with database.unit_of_work() as uow:
         kept = uow.answers.get_by_hash(admin_h)
     assert kept is not None and (kept.source, kept.topic, kept.answer) == ("admin", None, first)
+
+
+def test_seed_loads_the_answer_bank_tagged(database: Database) -> None:
+    bank = load_answer_bank(ANSWER_BANK_DIR)
+    seed_database(database)
+    again = seed_database(database)
+    assert again["answers"] == 0 and again["answers_updated"] == 0
+    with database.unit_of_work() as uow:
+        for entry in (bank[0], bank[len(bank) // 2], bank[-1]):
+            row = uow.answers.get_by_hash(question_key(entry.question)[1])
+            assert row is not None
+            assert (row.area, row.topic, row.source) == (entry.area, entry.topic, "seed")
+            assert row.answer == entry.answer
 
 
 # --------------------------------------------------------------------------- interactions

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.repositories.seed import load_seed_data, seed_database
+from app.repositories.answer_bank import load_answer_bank
+from app.repositories.seed import ANSWER_BANK_DIR, load_seed_data, seed_database
 from app.repositories.sql import (
     SqliteDatabase,
     open_database,
@@ -60,10 +61,12 @@ def test_unknown_scheme_and_memory_refused(tmp_path: Path) -> None:
 
 
 def test_seed_database_is_idempotent(sqlite_database: SqliteDatabase) -> None:
-    answers = len(load_seed_data()["answers"])
+    answers = len(load_seed_data()["answers"]) + len(load_answer_bank(ANSWER_BANK_DIR))
     # Plans are made at start-up (the profiles' default plan must exist).
-    assert seed_database(sqlite_database) == {"subscriptions": 0, "answers": answers}
-    assert seed_database(sqlite_database) == {"subscriptions": 0, "answers": 0}
+    first = seed_database(sqlite_database)
+    assert first == {"subscriptions": 0, "answers": answers, "answers_updated": 0}
+    again = seed_database(sqlite_database)
+    assert again == {"subscriptions": 0, "answers": 0, "answers_updated": 0}
     with sqlite_database.unit_of_work() as uow:
         assert uow.answers.count() == answers
         assert [p.id for p in uow.subscriptions.list()] == ["free", "basic", "premium"]
