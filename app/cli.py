@@ -42,7 +42,7 @@ def db_upgrade() -> None:
 @click.command("seed")
 @with_appcontext
 def seed() -> None:
-    """Load plans and example answers idempotently."""
+    """Load plans, example answers and the answer bank idempotently."""
     from app.repositories.seed import seed_database
 
     counts = seed_database(_container().db)

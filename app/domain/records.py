@@ -34,6 +34,8 @@ class PredefinedAnswer:
     answer: dict[str, Any]
     source: str
     created_at: datetime | None = None
+    area: str | None = None  # exam area and topic id of a curated (answer bank) entry
+    topic: str | None = None
 
 
 @dataclass(frozen=True)

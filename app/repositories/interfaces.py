@@ -48,8 +48,22 @@ class AnswerRepository(Protocol):
         question: str,
         answer: dict[str, Any],
         source: str,
+        area: str | None = None,
+        topic: str | None = None,
     ) -> PredefinedAnswer:
         """Insert unless the hash exists; return the stored row either way."""
+        ...
+
+    def put_curated(
+        self,
+        question_hash: str,
+        normalized_question: str,
+        question: str,
+        answer: dict[str, Any],
+        area: str,
+        topic: str,
+    ) -> str:
+        """Store or refresh an answer bank entry; 'added', 'updated' or 'unchanged'."""
         ...
 
     def count(self) -> int: ...

@@ -1,9 +1,10 @@
-"""Seed data (plans and example answers) kept in one JSON file.
+"""Seed data: plans and example answers in one JSON file, and the answer bank.
 
 `migrations/seed_data.json` is the source; `render_seed_sql` turns it into
 `migrations/003_seed_data.sql` for Postgres (scripts/gen_seed_sql.py writes it,
 a unit test checks they agree) and `seed_database` loads it into any backend
-through the repositories, which is how SQLite gets it.
+through the repositories, which is how SQLite gets it. The curated answer bank
+(`migrations/answer_bank/`) is loaded by `seed_database` only, never by SQL.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from typing import Any
 
 from app.domain.explanation import Explanation
 from app.domain.records import Subscription
+from app.repositories.answer_bank import load_answer_bank
 from app.repositories.interfaces import Database
 from app.utils.text_processing import question_key
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent.parent / "migrations"
 SEED_JSON = MIGRATIONS_DIR / "seed_data.json"
 SEED_SQL = MIGRATIONS_DIR / "003_seed_data.sql"
+ANSWER_BANK_DIR = MIGRATIONS_DIR / "answer_bank"
 
 
 def load_seed_data(path: Path = SEED_JSON) -> dict[str, Any]:
@@ -83,12 +86,16 @@ def render_seed_sql(data: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def seed_database(db: Database, path: Path = SEED_JSON) -> dict[str, int]:
-    """Load plans and answers through the repositories, idempotently.
+def seed_database(
+    db: Database, path: Path = SEED_JSON, bank_dir: Path = ANSWER_BANK_DIR
+) -> dict[str, int]:
+    """Load plans, example answers and the answer bank through the repositories.
 
-    Returns how many rows each table gained (0 and 0 on a second run).
+    Idempotent. Returns how many rows each table gained and how many answers a
+    changed bank entry rewrote (all 0 on a second run).
     """
     data = load_seed_data(path)
+    bank = load_answer_bank(bank_dir)  # refuse a bad bank before writing anything
     with db.unit_of_work() as uow:
         plans_before = len(uow.subscriptions.list())
         answers_before = uow.answers.count()
@@ -101,9 +108,17 @@ def seed_database(db: Database, path: Path = SEED_JSON) -> dict[str, int]:
             Explanation.model_validate(item["answer"])  # refuse a bad seed file early
             # Stored as written, exactly like 003_seed_data.sql stores it.
             uow.answers.add_if_absent(digest, normalized, item["question"], item["answer"], "seed")
+        updated = 0
+        for entry in bank:
+            normalized, digest = question_key(entry.question)
+            outcome = uow.answers.put_curated(
+                digest, normalized, entry.question, entry.answer, entry.area, entry.topic
+            )
+            updated += outcome == "updated"
         result = {
             "subscriptions": len(uow.subscriptions.list()) - plans_before,
             "answers": uow.answers.count() - answers_before,
+            "answers_updated": updated,
         }
         uow.commit()
     return result

@@ -25,12 +25,13 @@ ALL_VERSIONS = [p.stem for p in migration_files()]
 
 
 def test_upgrade_twice_then_seed_twice(pg_empty_url: str) -> None:
-    assert ALL_VERSIONS[:5] == [
+    assert ALL_VERSIONS[:6] == [
         "000_supabase_compat",
         "001_create_tables",
         "002_add_indexes",
         "003_seed_data",
         "004_credit_functions",
+        "005_answer_topics",
     ]
     assert upgrade(pg_empty_url) == ALL_VERSIONS
     assert upgrade(pg_empty_url) == []

@@ -11,7 +11,9 @@ import psycopg
 import pytest
 
 from app.domain.records import Interaction, Subscription, VoiceInteraction
+from app.repositories.answer_bank import load_answer_bank
 from app.repositories.interfaces import Database
+from app.repositories.seed import ANSWER_BANK_DIR, seed_database
 from app.utils.text_processing import question_key
 
 pytestmark = pytest.mark.integration
@@ -169,6 +171,100 @@ def test_answers_add_if_absent_keeps_the_first(database: Database) -> None:
 def test_answers_reject_unknown_source(database: Database) -> None:
     with database.unit_of_work() as uow, pytest.raises(DB_INTEGRITY):
         uow.answers.add_if_absent("h" * 64, "q", "q", {"steps": []}, "scraped")
+
+
+def _explanation(text: str) -> dict[str, Any]:
+    step = {"title": "Idea", "type": "text", "content": text, "canvas_commands": [{"op": "clear"}]}
+    return {"steps": [step], "total_duration": 30}
+
+
+def test_answers_carry_area_and_topic(database: Database) -> None:
+    question = f"¿Qué es la mitosis? {uuid.uuid4().hex}"
+    normalized, digest = question_key(question)
+    plain = f"¿Qué es un mol? {uuid.uuid4().hex}"
+    plain_normalized, plain_digest = question_key(plain)
+    with database.unit_of_work() as uow:
+        tagged = uow.answers.add_if_absent(
+            digest, normalized, question, _explanation("a"), "seed", "biologia", "mitosis"
+        )
+        untagged = uow.answers.add_if_absent(
+            plain_digest, plain_normalized, plain, _explanation("b"), "openai"
+        )
+        uow.commit()
+    assert (tagged.area, tagged.topic) == ("biologia", "mitosis")
+    assert (untagged.area, untagged.topic) == (None, None)
+    with database.unit_of_work() as uow:
+        assert uow.answers.get(tagged.id) == tagged
+        assert uow.answers.get_by_hash(digest) == tagged
+
+
+def test_put_curated_adds_refreshes_and_keeps_admin_answers(database: Database) -> None:
+    question = f"¿Qué es la meiosis? {uuid.uuid4().hex}"
+    normalized, digest = question_key(question)
+    first, corrected = _explanation("primera versión"), _explanation("versión corregida")
+
+    def put(answer: dict[str, Any], topic: str = "meiosis") -> str:
+        with database.unit_of_work() as uow:
+            outcome = uow.answers.put_curated(
+                digest, normalized, question, answer, "biologia", topic
+            )
+            uow.commit()
+        return outcome
+
+    def stored() -> Any:
+        with database.unit_of_work() as uow:
+            return uow.answers.get_by_hash(digest)
+
+    assert put(first) == "added"
+    row = stored()
+    assert (row.source, row.area, row.topic, row.answer) == ("seed", "biologia", "meiosis", first)
+    assert put(first) == "unchanged"
+    assert put(corrected) == "updated"
+    assert stored().answer == corrected and stored().id == row.id  # same row, new text
+    assert put(corrected, "meiosis-fases") == "updated"
+    assert stored().topic == "meiosis-fases"
+
+    # An answer an engine stored first for the same question gives way to the bank ...
+    engine_q = f"¿Qué es el ADN? {uuid.uuid4().hex}"
+    engine_n, engine_h = question_key(engine_q)
+    with database.unit_of_work() as uow:
+        generated = uow.answers.add_if_absent(engine_h, engine_n, engine_q, first, "openai")
+        assert (
+            uow.answers.put_curated(engine_h, engine_n, engine_q, corrected, "biologia", "adn")
+            == "updated"
+        )
+        uow.commit()
+    with database.unit_of_work() as uow:
+        replaced = uow.answers.get_by_hash(engine_h)
+    assert replaced is not None and replaced.id == generated.id
+    assert (replaced.source, replaced.topic, replaced.answer) == ("seed", "adn", corrected)
+
+    # ... but an answer an administrator wrote is never replaced.
+    admin_q = f"¿Qué es el ARN? {uuid.uuid4().hex}"
+    admin_n, admin_h = question_key(admin_q)
+    with database.unit_of_work() as uow:
+        uow.answers.add_if_absent(admin_h, admin_n, admin_q, first, "admin")
+        assert (
+            uow.answers.put_curated(admin_h, admin_n, admin_q, corrected, "biologia", "arn")
+            == "unchanged"
+        )
+        uow.commit()
+    with database.unit_of_work() as uow:
+        kept = uow.answers.get_by_hash(admin_h)
+    assert kept is not None and (kept.source, kept.topic, kept.answer) == ("admin", None, first)
+
+
+def test_seed_loads_the_answer_bank_tagged(database: Database) -> None:
+    bank = load_answer_bank(ANSWER_BANK_DIR)
+    seed_database(database)
+    again = seed_database(database)
+    assert again["answers"] == 0 and again["answers_updated"] == 0
+    with database.unit_of_work() as uow:
+        for entry in (bank[0], bank[len(bank) // 2], bank[-1]):
+            row = uow.answers.get_by_hash(question_key(entry.question)[1])
+            assert row is not None
+            assert (row.area, row.topic, row.source) == (entry.area, entry.topic, "seed")
+            assert row.answer == entry.answer
 
 
 # --------------------------------------------------------------------------- interactions

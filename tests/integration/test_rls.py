@@ -106,6 +106,8 @@ def test_user_reads_shared_tables(pg_url: str, users: tuple[str, str]) -> None:
         assert answers >= 12
         plans = {r[0] for r in conn.execute("SELECT id FROM subscriptions").fetchall()}
         assert plans >= {"free", "basic", "premium"}
+        # The answer bank's tags (005) are readable like the rest of the row.
+        conn.execute("SELECT area, topic FROM predefined_answers").fetchall()
 
 
 def test_no_claims_sees_nothing(pg_url: str, users: tuple[str, str]) -> None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.repositories.seed import load_seed_data, seed_database
+from app.repositories.answer_bank import load_answer_bank
+from app.repositories.seed import ANSWER_BANK_DIR, load_seed_data, seed_database
 from app.repositories.sql import (
     SqliteDatabase,
     open_database,
@@ -60,13 +61,38 @@ def test_unknown_scheme_and_memory_refused(tmp_path: Path) -> None:
 
 
 def test_seed_database_is_idempotent(sqlite_database: SqliteDatabase) -> None:
-    answers = len(load_seed_data()["answers"])
+    answers = len(load_seed_data()["answers"]) + len(load_answer_bank(ANSWER_BANK_DIR))
     # Plans are made at start-up (the profiles' default plan must exist).
-    assert seed_database(sqlite_database) == {"subscriptions": 0, "answers": answers}
-    assert seed_database(sqlite_database) == {"subscriptions": 0, "answers": 0}
+    first = seed_database(sqlite_database)
+    assert first == {"subscriptions": 0, "answers": answers, "answers_updated": 0}
+    again = seed_database(sqlite_database)
+    assert again == {"subscriptions": 0, "answers": 0, "answers_updated": 0}
     with sqlite_database.unit_of_work() as uow:
         assert uow.answers.count() == answers
         assert [p.id for p in uow.subscriptions.list()] == ["free", "basic", "premium"]
+
+
+def test_an_older_file_gains_the_answer_topic_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        # predefined_answers as it was before 005_answer_topics.
+        conn.execute(
+            "CREATE TABLE predefined_answers (id TEXT PRIMARY KEY, question_hash TEXT NOT NULL "
+            "UNIQUE, normalized_question TEXT NOT NULL, question TEXT NOT NULL, answer TEXT NOT "
+            "NULL, source TEXT NOT NULL DEFAULT 'seed', created_at TEXT NOT NULL)"
+        )
+        conn.execute(
+            "INSERT INTO predefined_answers VALUES ('00000000-0000-4000-8000-000000000001', "
+            "'h', 'q', 'q', '{}', 'openai', '2025-01-01T00:00:00.000000+00:00')"
+        )
+    database = SqliteDatabase(path)
+    SqliteDatabase(path)  # a second start-up finds the columns there
+    with sqlite3.connect(path) as conn:
+        columns = [row[1] for row in conn.execute("PRAGMA table_info(predefined_answers)")]
+    assert columns[-2:] == ["area", "topic"]
+    with database.unit_of_work() as uow:
+        old = uow.answers.get_by_hash("h")
+    assert old is not None and (old.source, old.area, old.topic) == ("openai", None, None)
 
 
 def test_write_lock_taken_at_first_write_only(sqlite_database: SqliteDatabase) -> None:

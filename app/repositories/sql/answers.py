@@ -16,7 +16,10 @@ from app.repositories.sql.dialect import (
 
 class SqlAnswerRepository(SqlRepository):
     table = "predefined_answers"
-    _COLUMNS = "id, question_hash, normalized_question, question, answer, source, created_at"
+    _COLUMNS = (
+        "id, question_hash, normalized_question, question, answer, source, created_at, area, topic"
+    )
+    _CURATED = frozenset({"question", "answer", "source", "area", "topic"})
 
     def get(self, answer_id: str) -> PredefinedAnswer | None:
         key = self._id_or_none(answer_id)
@@ -39,11 +42,13 @@ class SqlAnswerRepository(SqlRepository):
         question: str,
         answer: dict[str, Any],
         source: str,
+        area: str | None = None,
+        topic: str | None = None,
     ) -> PredefinedAnswer:
         self.s.run(
-            "INSERT INTO predefined_answers "
-            "(id, question_hash, normalized_question, question, answer, source, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (question_hash) DO NOTHING",
+            "INSERT INTO predefined_answers (id, question_hash, normalized_question, question, "
+            "answer, source, created_at, area, topic) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (question_hash) DO NOTHING",
             (
                 self._in("id", str(uuid.uuid4())),
                 question_hash,
@@ -52,12 +57,52 @@ class SqlAnswerRepository(SqlRepository):
                 self._in("answer", answer),
                 source,
                 self._in("created_at", utc_now()),
+                area,
+                topic,
             ),
             write=True,
         )
         stored = self.get_by_hash(question_hash)
         assert stored is not None, "the row was just inserted or already there"
         return stored
+
+    def put_curated(
+        self,
+        question_hash: str,
+        normalized_question: str,
+        question: str,
+        answer: dict[str, Any],
+        area: str,
+        topic: str,
+    ) -> str:
+        """Store a curated answer as source 'seed'; 'added', 'updated' or 'unchanged'.
+
+        A curated answer replaces what an engine stored for the same question and an
+        older version of itself, so a corrected bank entry reaches the database on the
+        next seed; an 'admin' answer is never replaced.
+        """
+        wanted: dict[str, Any] = {
+            "question": question,
+            "answer": answer,
+            "source": "seed",
+            "area": area,
+            "topic": topic,
+        }
+        stored = self.get_by_hash(question_hash)
+        if stored is None:
+            stored = self.add_if_absent(
+                question_hash, normalized_question, question, answer, "seed", area, topic
+            )
+            if self._fields(stored, wanted) == wanted:
+                return "added"
+        if self._fields(stored, wanted) == wanted or stored.source == "admin":
+            return "unchanged"
+        self._update(stored.id, wanted, self._CURATED)
+        return "updated"
+
+    @staticmethod
+    def _fields(row: PredefinedAnswer, names: dict[str, Any]) -> dict[str, Any]:
+        return {name: getattr(row, name) for name in names}
 
     def count(self) -> int:
         row = self._one("SELECT count(*) AS n FROM predefined_answers")

@@ -35,6 +35,13 @@ from app.repositories.sql.interactions import SqlInteractionRepository
 from app.repositories.sql.voices import SqlVoiceRepository
 
 SQLITE_SCHEMA = Path(__file__).with_name("sqlite_schema.sql")
+# Columns added after a table's first release (the Postgres migration that adds
+# each is named): CREATE TABLE IF NOT EXISTS leaves an older file's table as it
+# was, so start-up adds what is missing.
+SQLITE_ADDED_COLUMNS = (
+    ("predefined_answers", "area", "TEXT"),  # 005_answer_topics
+    ("predefined_answers", "topic", "TEXT"),  # 005_answer_topics
+)
 
 
 # --------------------------------------------------------------------------- units of work
@@ -238,6 +245,13 @@ def postgres_ping(conninfo: str, connect_timeout_s: int) -> None:
         conn.execute("SELECT 1")
 
 
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    for table, column, kind in SQLITE_ADDED_COLUMNS:
+        present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 def sqlite_connect(path: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
     conn.row_factory = dict_row_factory
@@ -264,6 +278,7 @@ class SqliteDatabase:
         try:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.executescript(SQLITE_SCHEMA.read_text(encoding="utf-8"))
+            _add_missing_columns(conn)
             if seed_plans_on_start:
                 conn.execute("BEGIN IMMEDIATE")
                 for plan in seed_plans(load_seed_data()):

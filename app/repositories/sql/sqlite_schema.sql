@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS predefined_answers (
   question TEXT NOT NULL,
   answer TEXT NOT NULL,
   source TEXT NOT NULL DEFAULT 'seed' CHECK (source IN ('seed', 'offline', 'openai', 'admin')),
-  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now'))
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')),
+  area TEXT,
+  topic TEXT
 );
 
 CREATE TABLE IF NOT EXISTS interaction_history (
