@@ -1,0 +1,343 @@
+"""How students type: accents, capitals, Spanish punctuation and misspelled task words.
+
+`normalize` lowercases, strips accents and opening/closing signs and collapses spaces;
+`fix_typos` replaces a word that is one slip away (two for long words) from a task word
+of the offline engines ("resulve" -> "resuelve", "intregral" -> "integral"). A word is
+only corrected towards a task word with the same first letter, and every common word
+that sits close to one is itself in the vocabulary, so ordinary Spanish is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_PRE = str.maketrans(
+    {"²": "^2", "³": "^3", "¿": " ", "?": " ", "¡": " ", "!": " ", "→": "->", "⟶": "->",
+     "×": "*", "·": "*", "÷": "/", "−": "-", "–": "-", "—": "-", "º": "°", "π": "pi"}
+)  # fmt: skip
+
+VOCABULARY = frozenset(
+    [
+        "resuelve",
+        "resolver",
+        "resuelva",
+        "resuelvan",
+        "resuelveme",
+        "resuelvo",
+        "soluciona",
+        "solucionar",
+        "solucion",
+        "soluciones",
+        "calcula",
+        "calcular",
+        "calcule",
+        "calculame",
+        "calculo",
+        "determina",
+        "determinar",
+        "encuentra",
+        "encontrar",
+        "encuentre",
+        "halla",
+        "hallar",
+        "obten",
+        "obtener",
+        "obtienes",
+        "obtiene",
+        "simplifica",
+        "simplificar",
+        "factoriza",
+        "factorizar",
+        "factorizacion",
+        "desarrolla",
+        "desarrollar",
+        "expande",
+        "expandir",
+        "deriva",
+        "derivar",
+        "derivada",
+        "derivadas",
+        "integral",
+        "integrales",
+        "integra",
+        "integrar",
+        "limite",
+        "limites",
+        "tiende",
+        "tienda",
+        "tiene",
+        "tienen",
+        "sistema",
+        "sistemas",
+        "ecuacion",
+        "ecuaciones",
+        "incognita",
+        "porcentaje",
+        "porcentajes",
+        "porciento",
+        "ciento",
+        "descuento",
+        "descuentos",
+        "aumento",
+        "aumenta",
+        "rebaja",
+        "precio",
+        "precios",
+        "dominio",
+        "rango",
+        "vertice",
+        "evalua",
+        "evaluar",
+        "funcion",
+        "funciones",
+        "parabola",
+        "intersecciones",
+        "interseccion",
+        "ordenada",
+        "raices",
+        "ceros",
+        "corta",
+        "cortes",
+        "pendiente",
+        "recta",
+        "rectas",
+        "resta",
+        "restar",
+        "restas",
+        "restamos",
+        "suma",
+        "sumar",
+        "sumas",
+        "sumamos",
+        "producto",
+        "cociente",
+        "diferencia",
+        "doble",
+        "triple",
+        "cuadruple",
+        "mitad",
+        "tercera",
+        "cuarta",
+        "quinta",
+        "numero",
+        "numeros",
+        "consecutivos",
+        "consecutivo",
+        "pares",
+        "impares",
+        "area",
+        "areas",
+        "perimetro",
+        "perimetros",
+        "volumen",
+        "volumenes",
+        "hipotenusa",
+        "cateto",
+        "catetos",
+        "triangulo",
+        "triangulos",
+        "rectangulo",
+        "rectangular",
+        "circulo",
+        "circulos",
+        "circunferencia",
+        "cuadrado",
+        "cuadrados",
+        "radio",
+        "diametro",
+        "altura",
+        "alturas",
+        "largo",
+        "ancho",
+        "anchura",
+        "lados",
+        "lado",
+        "cilindro",
+        "esfera",
+        "conos",
+        "cono",
+        "cubo",
+        "prisma",
+        "piramide",
+        "trapecio",
+        "rombo",
+        "pentagono",
+        "hexagono",
+        "octagono",
+        "poligono",
+        "diagonal",
+        "diagonales",
+        "angulo",
+        "angulos",
+        "interiores",
+        "exteriores",
+        "grados",
+        "radianes",
+        "seno",
+        "coseno",
+        "tangente",
+        "convierte",
+        "convertir",
+        "distancia",
+        "punto",
+        "puntos",
+        "medio",
+        "media",
+        "escalera",
+        "pared",
+        "sombra",
+        "edad",
+        "edades",
+        "cabezas",
+        "patas",
+        "gallinas",
+        "conejos",
+        "monedas",
+        "boletos",
+        "entradas",
+        "adultos",
+        "ninos",
+        "velocidad",
+        "velocidades",
+        "rapidez",
+        "aceleracion",
+        "desaceleracion",
+        "tiempo",
+        "segundos",
+        "minutos",
+        "horas",
+        "metros",
+        "kilometros",
+        "centimetros",
+        "milimetros",
+        "fuerza",
+        "fuerzas",
+        "newton",
+        "newtons",
+        "masa",
+        "peso",
+        "energia",
+        "cinetica",
+        "potencial",
+        "trabajo",
+        "potencia",
+        "joules",
+        "watts",
+        "corriente",
+        "intensidad",
+        "voltaje",
+        "tension",
+        "resistencia",
+        "ohms",
+        "ohmios",
+        "amperes",
+        "amperios",
+        "voltios",
+        "volts",
+        "reposo",
+        "detiene",
+        "frena",
+        "caida",
+        "libre",
+        "cae",
+        "deja",
+        "lanza",
+        "lanzado",
+        "altura",
+        "maxima",
+        "recorre",
+        "recorrido",
+        "viaja",
+        "moles",
+        "mol",
+        "molar",
+        "masa",
+        "molecular",
+        "gramos",
+        "kilogramos",
+        "moleculas",
+        "atomos",
+        "balancea",
+        "balancear",
+        "balanceo",
+        "reaccion",
+        "molaridad",
+        "litros",
+        "mililitros",
+        "disolucion",
+        "solucion",
+        "compuesto",
+        "elemento",
+        "cuando",
+        "cuanto",
+        "cuantos",
+        "cuanta",
+        "cuantas",
+        "cuales",
+        "cual",
+        "donde",
+        "dentro",
+        "entre",
+        "sobre",
+        "desde",
+        "hasta",
+        "educacion",
+        "resultado",
+        "resultados",
+        "resulta",
+    ]
+)
+
+_WORD = re.compile(r"[a-z]{5,}")
+
+
+def normalize(question: str) -> str:
+    """Lowercase, strip accents and Spanish signs, collapse spaces; keep the math."""
+    text = question.translate(_PRE)
+    text = "".join(
+        ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
+    )
+    return re.sub(r"\s+", " ", text.lower()).strip()
+
+
+def _distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance (an adjacent swap counts once), capped."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i]
+        for j, cb in enumerate(b, start=1):
+            cost = 0 if ca == cb else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, previous2[j - 2] + 1)
+            current.append(value)
+        previous2, previous = previous, current
+        if min(current) > limit:
+            return limit + 1
+    return previous[-1]
+
+
+@lru_cache(maxsize=4096)
+def correct_word(word: str) -> str:
+    """The task word `word` was meant to be, or `word` itself."""
+    if word in VOCABULARY:
+        return word
+    limit = 1 if len(word) < 9 else 2
+    best, best_distance = word, limit + 1
+    for candidate in VOCABULARY:
+        if candidate[0] != word[0]:
+            continue
+        distance = _distance(word, candidate, limit)
+        if distance < best_distance:
+            best, best_distance = candidate, distance
+    return best
+
+
+def fix_typos(text: str) -> str:
+    """Correct misspelled task words in normalized text."""
+    return _WORD.sub(lambda m: correct_word(m.group(0)), text)
