@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from app.adapters.engines.offline_core.drafts import Draft
 from app.adapters.engines.offline_core.engine import DEFAULT_BUDGET_S, OfflineEngine
 
+from . import geometry, percent, triangles, word_problem
 from .arithmetic import arithmetic
 from .derivatives import derivative
 from .equations import solve_equation
@@ -15,9 +17,9 @@ from .integrals import integral
 from .limits import limit
 from .recognize import recognize
 from .systems import solve_system
-from .task import NotMath, Task
+from .task import NotMath
 
-SOLVERS: dict[str, Callable[[Task], list[Draft]]] = {
+SOLVERS: dict[str, Callable[[Any], list[Draft]]] = {
     "equation": solve_equation,
     "system": solve_system,
     "derivative": derivative,
@@ -27,10 +29,15 @@ SOLVERS: dict[str, Callable[[Task], list[Draft]]] = {
     "factor": factor_expression,
     "expand": expand_expression,
     "arithmetic": arithmetic,
+    "percent": percent.solve,
+    "geometry": geometry.solve,
+    "right_triangle": triangles.solve,
+    "angles": triangles.solve,
+    "word_problem": word_problem.solve,
 }
 
 
-def solve(task: Task) -> list[Draft]:
+def solve(task: Any) -> list[Draft]:
     return SOLVERS[task.kind](task)
 
 

@@ -49,7 +49,11 @@ def solve_linear(
         )
         shown = distributed
         left, right = sp.expand(lcm * left), sp.expand(lcm * right)
-    if eq_tex(left, right) != shown:
+    if (
+        (typed is not None or lcm > 1)
+        and eq_tex(left, right) != shown
+        or (typed is None and lcm == 1 and (left != lhs or right != rhs))
+    ):
         steps.append(math_step("Quitamos paréntesis y reducimos términos", eq_tex(left, right)))
     a1, a2 = left.coeff(x, 1), right.coeff(x, 1)
     b1, b2 = sp.expand(left - a1 * x), sp.expand(right - a2 * x)

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.adapters.engines.offline_core.wording import fix_typos, normalize
 
+from . import geometry, percent, triangles, word_numbers, word_systems
 from .arithmetic import ArithmeticTask
 from .numbers import parse_arithmetic
 from .parser import MathParseError
@@ -33,7 +34,13 @@ _ARITH = re.compile(
 )
 _ARITH_LEAD = re.compile(r"^(?:\s*(?:[:,]|la\s+operacion|el\s+resultado\s+de|lo\s+siguiente)\s*)+")
 
-MATCHERS: tuple[Callable[[str], Any], ...] = ()
+MATCHERS: tuple[Callable[[str], Any], ...] = (
+    percent.match,
+    triangles.match,
+    geometry.match,
+    word_systems.match,
+    word_numbers.match,
+)
 
 
 def normalize_question(question: str) -> str:

@@ -56,7 +56,8 @@ def solve_system(task: Task) -> list[Draft]:
             same_value(lhs.subs(solution), rhs.subs(solution)), "the solution satisfies the system"
         )
     check = ",\\quad ".join(
-        f"{_subst_tex_many(lhs, solution)} = {tex(rhs)}" for lhs, rhs in task.equations
+        f"{_subst_tex_many(lhs, solution)} = {_subst_tex_many(rhs, solution)}"
+        for lhs, rhs in task.equations
     )
     final = ",\\quad ".join(f"{tex(v)} = {tex(solution[v])}" for v in vars_)
     return [
