@@ -8,7 +8,7 @@ from typing import Any
 from app.adapters.engines.offline_core.drafts import Draft
 from app.adapters.engines.offline_core.engine import DEFAULT_BUDGET_S, OfflineEngine
 
-from . import geometry, percent, triangles, word_problem
+from . import analytic, functions, geometry, percent, triangles, trig_values, word_problem
 from .arithmetic import arithmetic
 from .derivatives import derivative
 from .equations import solve_equation
@@ -33,6 +33,9 @@ SOLVERS: dict[str, Callable[[Any], list[Draft]]] = {
     "geometry": geometry.solve,
     "right_triangle": triangles.solve,
     "angles": triangles.solve,
+    "function": functions.solve,
+    "analytic": analytic.solve,
+    "trig_value": trig_values.solve,
     "word_problem": word_problem.solve,
 }
 

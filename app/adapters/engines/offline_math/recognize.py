@@ -14,7 +14,16 @@ from typing import Any
 
 from app.adapters.engines.offline_core.wording import fix_typos, normalize
 
-from . import geometry, percent, triangles, word_numbers, word_systems
+from . import (
+    analytic,
+    functions,
+    geometry,
+    percent,
+    triangles,
+    trig_values,
+    word_numbers,
+    word_systems,
+)
 from .arithmetic import ArithmeticTask
 from .numbers import parse_arithmetic
 from .parser import MathParseError
@@ -38,6 +47,9 @@ MATCHERS: tuple[Callable[[str], Any], ...] = (
     percent.match,
     triangles.match,
     geometry.match,
+    functions.match,
+    analytic.match,
+    trig_values.match,
     word_systems.match,
     word_numbers.match,
 )
