@@ -31,13 +31,14 @@ VOCABULARY = frozenset(
 _WORD = re.compile(r"[a-z]{5,}")
 
 
-def normalize(question: str) -> str:
-    """Lowercase, strip accents and Spanish signs, collapse spaces; keep the math."""
+def normalize(question: str, lower: bool = True) -> str:
+    """Strip accents and Spanish signs, collapse spaces, lowercase; keep the math."""
     text = question.translate(_PRE)
     text = "".join(
         ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch)
     )
-    return re.sub(r"\s+", " ", text.lower()).strip()
+    text = re.sub(r"\s+", " ", text).strip()
+    return text.lower() if lower else text
 
 
 def _distance(a: str, b: str, limit: int) -> int:

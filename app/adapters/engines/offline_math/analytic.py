@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from app.adapters.engines.offline_core.decimals import approx_tex
 from app.adapters.engines.offline_core.drafts import Draft, ensure, math_step, result_step
 from app.adapters.engines.offline_core.plot import Curve
 
 from .common import plot_step, tex
-from .quantities import approx_tex
 
 _NUM = r"-?\s*\d+(?:\.\d+)?(?:/\d+)?"
 _POINT = re.compile(rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")

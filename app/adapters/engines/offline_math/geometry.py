@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from app.adapters.engines.offline_core.decimals import approx_tex, show
 from app.adapters.engines.offline_core.drafts import Draft, ensure, math_step, result_step
 
 from .measures import Length, common_unit, find_by, find_length, find_lengths, unit_tex
-from .quantities import approx_tex, show
 from .sketches import sketch_for
 
 r, d, side, b, h, B, bm, D, dm, a, L, w, c = sp.symbols(

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from app.adapters.engines.offline_core.decimals import show
 from app.adapters.engines.offline_core.drafts import Draft, ensure, math_step, result_step
 
-from .quantities import NUMBER, number, show
+from .quantities import NUMBER, number
 
 N = NUMBER
 _PERCENT_WORDS = re.compile(r"\s*(?:por\s*ciento|porciento)\b")

@@ -1,5 +1,4 @@
-"""Numbers inside Spanish sentences: reading them ("2,5", "1 500", "tres") and writing
-results the way a teacher does (exact when short, else rounded with ≈)."""
+"""Numbers inside Spanish sentences: "2,5", "1 500", "tres"."""
 
 from __future__ import annotations
 
@@ -25,28 +24,3 @@ def spell_out_numbers(text: str) -> str:
 def number(text: str) -> sp.Rational:
     """An exact number from "2,5", "2.5" or "12"."""
     return sp.Rational(text.replace(",", "."))
-
-
-def show(value: sp.Expr, places: int = 4) -> str:
-    """LaTeX for a result: integers and short decimals exactly, others rounded (≈)."""
-    value = sp.nsimplify(value) if value.is_Rational else value
-    if value.is_Integer:
-        return str(value)
-    if value.is_Rational:
-        for digits in range(1, places + 1):
-            if (value * 10**digits).q == 1:
-                return f"{float(value):.{digits}f}"
-    return f"{rounded(value, places)}"
-
-
-def rounded(value: sp.Expr, places: int = 4) -> str:
-    """A decimal with at most `places` decimals, trailing zeros dropped."""
-    text = f"{float(value):.{places}f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def approx_tex(value: sp.Expr, places: int = 4) -> str:
-    """ "= v" when exact, "\\approx v" when rounded."""
-    shown = show(value, places)
-    exact = value.is_Rational and sp.Rational(shown) == value
-    return f"= {shown}" if exact else f"\\approx {shown}"

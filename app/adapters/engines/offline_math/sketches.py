@@ -8,10 +8,9 @@ from collections.abc import Callable
 
 import sympy as sp
 
+from app.adapters.engines.offline_core.decimals import show
 from app.adapters.engines.offline_core.drafts import Command
 from app.adapters.engines.offline_core.plot import c
-
-from .quantities import show
 
 CX, CY = 1010, 340
 EDGE = "#2563eb"

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from app.adapters.engines.offline_core.decimals import approx_tex, show
 from app.adapters.engines.offline_core.drafts import Command, Draft, ensure, math_step, result_step
 from app.adapters.engines.offline_core.plot import c
 
 from .measures import Length, common_unit, find_length, find_lengths, unit_tex
-from .quantities import NUMBER, approx_tex, number, show
+from .quantities import NUMBER, number
 
 N = NUMBER
 _POLYGON_SIDES = {"triangulo": 3, "cuadrilatero": 4, "cuadrado": 4, "rectangulo": 4,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from app.adapters.engines.offline_core.decimals import rounded
 from app.adapters.engines.offline_core.drafts import (
     Draft,
     ensure,
@@ -16,8 +17,6 @@ from app.adapters.engines.offline_core.drafts import (
     result_step,
     text_step,
 )
-
-from .quantities import rounded
 
 _FUNCS = {
     "sen": sp.sin, "sin": sp.sin, "seno": sp.sin, "cos": sp.cos, "coseno": sp.cos,
