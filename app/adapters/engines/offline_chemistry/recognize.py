@@ -100,6 +100,7 @@ def _substance(text: str, cased: str) -> tuple[str, str]:
 def _balance(cased: str) -> ChemistryTask:
     body = cased.split(":", 1)[-1]
     body = re.sub(r"^.*?(?=\d*[A-Z(])", "", body, count=1)
+    body = re.sub(r"\s+[a-z].*$", "", body)  # a word after the equation ("... balancear")
     sides = _ARROW.split(body.strip(" .?"), maxsplit=1)
     if len(sides) != 2:
         raise NotChemistry("an equation needs reactants and products")

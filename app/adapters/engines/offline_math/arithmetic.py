@@ -79,7 +79,7 @@ def _ready(node: Node, depth: int = 0) -> list[tuple[int, int, Node]]:
 
 def _compute(node: Node) -> sp.Expr:
     if isinstance(node, Root):
-        return sp.sqrt(_leaf_value(node.arg))
+        return sp.root(_leaf_value(node.arg), node.index)
     if isinstance(node, Power):
         return _leaf_value(node.base) ** _leaf_value(node.exp)
     a, b = _leaf_value(node.left), _leaf_value(node.right)
@@ -102,7 +102,7 @@ def _substitute(node: Node, chosen: set[int], decimal: bool) -> Node:
             _substitute(node.base, chosen, decimal), _substitute(node.exp, chosen, decimal)
         )
     if isinstance(node, Root):
-        return Root(_substitute(node.arg, chosen, decimal))
+        return Root(_substitute(node.arg, chosen, decimal), node.index)
     if isinstance(node, Neg):
         return Neg(_substitute(node.arg, chosen, decimal))
     if isinstance(node, Group):

@@ -138,7 +138,10 @@ def _values(formula: Formula, text: str) -> tuple[dict, list] | None:
     values: dict[sp.Symbol, Length] = {}
     derived: list[tuple[sp.Symbol, sp.Expr, str]] = []
     for symbol in needed:
-        found = find_length(text, _NEEDS[symbol])
+        words = _NEEDS[symbol]
+        if symbol == h and w in needed:  # a box: its "ancho" is not its height
+            words = "altura|alto|profundidad"
+        found = find_length(text, words)
         if found is None and symbol == r:
             diameter = find_length(text, _NEEDS[d])
             if diameter is not None:
@@ -199,9 +202,16 @@ def match(text: str) -> GeometryTask | None:
         if (formula.figure, formula.measure) != (figure, measure):
             continue
         found = _values(formula, text) or _rectangle_by(formula, text)
-        if found is not None:
+        if found is not None and _uses_every_number(text, found[0]):
             return GeometryTask(formula, *found)
     return None
+
+
+def _uses_every_number(text: str, values: dict[sp.Symbol, Length]) -> bool:
+    """Each number of the question was read exactly once: a number left over (or one read
+    twice) means the question was not understood, and it is refused rather than guessed."""
+    typed = sorted(sp.Rational(n.replace(",", ".")) for n in re.findall(r"\d+(?:[.,]\d+)?", text))
+    return typed == sorted(v for v, _ in values.values())
 
 
 def solve(task: GeometryTask) -> list[Draft]:

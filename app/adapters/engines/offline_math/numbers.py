@@ -22,13 +22,15 @@ MAX_RESULT_DIGITS = 40
 _WORDS = (
     (r"\bdividido (?:entre|por|en)\b|\bentre\b", "/"),
     (r"\bmultiplicado por\b|\bpor\b|(?<=\d)\s*x\s*(?=[\d(])", "*"),
+    (r"(?<=\d)\s+de\s+(?=\d)", "*"),  # "2/5 de 3/4": a fraction of a number
     (r"\bmas\b", "+"),
     (r"\bmenos\b", "-"),
     (r"\bal cuadrado\b", "^2"),
     (r"\bal cubo\b", "^3"),
+    (r"\braiz cubica de\b|\bcbrt\b", "∛"),
     (r"\braiz cuadrada de\b|\braiz de\b|\braiz\b|\bsqrt\b", "√"),
 )
-_TOKEN = re.compile(r"\s*(?:(\d+/\d+)(?![\d.])|(\d+(?:\.\d+)?)|([-+*/^():√]))")
+_TOKEN = re.compile(r"\s*(?:(\d+/\d+)(?![\d.])|(\d+(?:\.\d+)?)|([-+*/^():√∛]))")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class Power:
 @dataclass(frozen=True)
 class Root:
     arg: Node
+    index: int = 2
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,7 @@ class _Parser:
 
     def term(self) -> Node:
         node = self.unary()
-        while self.peek() in ("*", "/", ":") or self.peek() in ("(", "√"):
+        while self.peek() in ("*", "/", ":") or self.peek() in ("(", "√", "∛"):
             op = self.take() if self.peek() in ("*", "/", ":") else "*"
             node = Op("/" if op == ":" else op, node, self.unary())
         return node
@@ -149,8 +152,8 @@ class _Parser:
                 raise MathParseError("unbalanced parentheses")
             self.take()
             return Group(inner)
-        if item == "√":
-            return Root(self.atom())
+        if item in ("√", "∛"):
+            return Root(self.atom(), 2 if item == "√" else 3)
         if "/" in item:
             p, q = (int(n) for n in item.split("/"))
             if q == 0:
@@ -215,7 +218,7 @@ def to_sympy(node: Node) -> sp.Expr:
             raise MathParseError("division by zero")
         return base**exponent
     if isinstance(node, Root):
-        return sp.sqrt(to_sympy(node.arg))
+        return sp.root(to_sympy(node.arg), node.index)
     return to_sympy(node.inner)
 
 
@@ -262,7 +265,8 @@ def node_tex(node: Node, parent: str = "") -> str:
         inner = f"-{node_tex(node.arg, 'neg')}"
         return f"\\left({inner}\\right)" if parent in ("op-right", "pow", "mul") else inner
     if isinstance(node, Root):
-        return f"\\sqrt{{{node_tex(node.arg)}}}"
+        index = "" if node.index == 2 else f"[{node.index}]"
+        return f"\\sqrt{index}{{{node_tex(node.arg)}}}"
     if isinstance(node, Power):
         base = node_tex(node.base, "pow")
         if isinstance(node.base, (Op, Frac, Power)):

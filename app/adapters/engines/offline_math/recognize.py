@@ -37,11 +37,17 @@ _POLITE_TAIL = re.compile(
     r"explicame(?:\s+paso\s+a\s+paso)?|con\s+pasos|y\s+explica(?:me)?|"
     r"(?:me\s+)?(?:puedes|podrias)\s+ayudar)|\s*:\s*[(\[]?\s*|\s+xd+)+\s*$"
 )
+_POLITE_HEAD = re.compile(
+    r"^(?:hola\s*,?\s*)?(?:(?:me\s+)?(?:ayudas|ayudan|puedes\s+ayudarme|podrias\s+ayudarme)|"
+    r"ayudame|ayuda)\s+(?:con|a|en)\s+(?=\S)"
+)
 _ARITH = re.compile(
     r"\b(?:cuanto\s+(?:es|da|vale|son|seria|sale|queda)|calcula|calcular|calcule|"
     r"resultado\s+de|opera|evalua|efectua|resuelve|resolver|simplifica)\b"
 )
-_ARITH_LEAD = re.compile(r"^(?:\s*(?:[:,]|la\s+operacion|el\s+resultado\s+de|lo\s+siguiente)\s*)+")
+_ARITH_LEAD = re.compile(
+    r"^(?:\s*(?:[:,]|la\s+operacion|el\s+resultado\s+de|lo\s+siguiente|la(?=\s+raiz))\s*)+"
+)
 
 MATCHERS: tuple[Callable[[str], Any], ...] = (
     percent.match,
@@ -56,8 +62,9 @@ MATCHERS: tuple[Callable[[str], Any], ...] = (
 
 
 def normalize_question(question: str) -> str:
-    """Lowercase, no accents or Spanish signs, task words spelled right, no polite tail."""
-    return _POLITE_TAIL.sub("", fix_typos(normalize(question))).strip(" .,;:")
+    """Lowercase, no accents or Spanish signs, task words spelled right, no polite words."""
+    text = _POLITE_HEAD.sub("", fix_typos(normalize(question)))
+    return _POLITE_TAIL.sub("", text).strip(" .,;:")
 
 
 def _arithmetic(text: str) -> ArithmeticTask:

@@ -143,7 +143,9 @@ def recognize_symbolic(text: str) -> Task | None:
     solve = _SOLVE.search(text)
     if solve and "=" in text[solve.end() :]:
         rest = _tidy(text[solve.end() :], "equation")
-        rest = re.sub(r"^(?:el\s+valor\s+de\s+[a-z]|para\s+[a-z])\s*(?:en|de|:)?\s*", "", rest)
+        rest = re.sub(
+            r"^(?:el\s+valor\s+de\s+[a-z]|para\s+[a-z]|[a-z]\s*:)\s*(?:en|de|:)?\s*", "", rest
+        )
         return equation_task(rest, degrees)
     if "=" in text and looks_like_math(text):
         return equation_task(_tidy(text, "equation"), degrees)

@@ -15,8 +15,8 @@ _TIMES = {"doble": 2, "triple": 3, "cuadruple": 4, "quintuple": 5}
 _TIMES_RE = "|".join(_TIMES)
 _WHO = r"(?:el\s+|la\s+|mi\s+|su\s+)?([a-z]+)"
 _AGE_TIMES = re.compile(
-    rf"(?:la\s+edad\s+de\s+)?{_WHO}\s+(?:tiene|es)\s+(?:el\s+)?({_TIMES_RE})\s+de\s+la\s+"
-    rf"(?:edad\s+)?(?:de\s+)?{_WHO}"
+    rf"(?:la\s+edad\s+de\s+)?{_WHO}\s+(?:tiene|es)\s+(?:el\s+)?({_TIMES_RE})\s+"
+    rf"(?:de\s+la\s+(?:edad\s+)?(?:de\s+)?|de\s+(?:la\s+)?edad\s+(?:que|de)\s+|(?:de\s+)?que\s+){_WHO}"
 )
 _AGE_MORE = re.compile(
     rf"(?:la\s+edad\s+de\s+)?{_WHO}\s+(?:tiene|es)\s+{N}\s+anos\s+(mas|mayor|menos|menor)\s+"

@@ -52,7 +52,7 @@ _QUESTION = re.compile(
 )
 _ASKED = (
     (r"energia\s+cinetica", Ec), (r"energia\s+potencial", Ep), (r"\btrabajo\b", W),
-    (r"\bpotencia\b", P), (r"\bpeso\b", w), (r"\bfuerza\b", F), (r"aceleracion|desaceleracion", a),
+    (r"\bpotencia\b", P), (r"\bpeso\b|\bpesa\b|\bpesaria\b", w), (r"\bfuerza\b", F), (r"aceleracion|desaceleracion", a),
     (r"velocidad\s+inicial|rapidez\s+inicial", v0),
     (r"velocidad\s+final|rapidez\s+final|con\s+que\s+velocidad\s+(?:llega|choca|cae|impacta|toca)|"
      r"velocidad\s+(?:alcanza|lleva|tendra|adquiere)|velocidad\s+(?:con\s+la\s+que|al)\s+(?:llega|llegar|choca|tocar)", vf),
@@ -92,7 +92,7 @@ def _role(
     if dim == u.TIME:
         return t
     if dim == u.ACCELERATION:
-        return g if re.search(r"gravedad|\bg\s*=", before[-20:]) else a
+        return g if re.search(r"gravedad|\bg\s*=", before[-35:]) else a
     if dim == u.SPEED:
         if situation not in ("mrua", "fall", "up"):
             return v
@@ -148,6 +148,10 @@ def read(text: str, cased: str) -> Reading | None:
     quantities = u.find_quantities(cased)
     if not quantities:
         return None
+    spans = [(q.start, q.end) for q in quantities]
+    for number in re.finditer(r"\d+(?:[.,]\d+)?", cased):
+        if not any(start <= number.start() < end for start, end in spans):
+            return None  # a number without a unit we can place: better refuse than guess
     situation = situation_of(text)
     candidates = asked(text)
     speeds = [q for q in quantities if q.dim == u.SPEED]
