@@ -44,7 +44,9 @@ def load_items() -> list[Item]:
     items = []
     for path in sorted(FIXTURES.glob("*.yaml")):
         for raw in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
-            items.append(Item(str(raw["question"]), str(raw["area"]), dict(raw["expect"]), path.name))
+            items.append(
+                Item(str(raw["question"]), str(raw["area"]), dict(raw["expect"]), path.name)
+            )
     return items
 
 
@@ -146,12 +148,17 @@ def judge(expect: dict[str, Any], final: str) -> bool:
         return "unit" not in expect or _unit(segment) == expect["unit"]
     if "solutions" in expect:
         shown = [_number(_clean(right)) for _, right in _pieces(final)]
-        wanted = [sp.sympify(s, locals={"k": sp.Symbol("k"), "i": sp.I}) for s in expect["solutions"]]
+        wanted = [
+            sp.sympify(s, locals={"k": sp.Symbol("k"), "i": sp.I}) for s in expect["solutions"]
+        ]
         if any(s is None for s in shown) or len(shown) != len(wanted):
             return False
         return all(any(sp.simplify(s - w) == 0 for s in shown) for w in wanted)
     if "values" in expect:
-        pairs = [(_label(left + right), _number(_strip_units(_clean(right)))) for left, right in _pieces(final)]
+        pairs = [
+            (_label(left + right), _number(_strip_units(_clean(right))))
+            for left, right in _pieces(final)
+        ]
         if any(v is None for _, v in pairs):
             return False
         wanted = expect["values"]
@@ -161,7 +168,9 @@ def judge(expect: dict[str, Any], final: str) -> bool:
                 for key, number in wanted.items()
             ) and len(pairs) == len(wanted)
         got = sorted(float(v) for _, v in pairs)
-        return len(got) == len(wanted) and all(_close(g, w) for g, w in zip(got, sorted(map(float, wanted)), strict=True))
+        return len(got) == len(wanted) and all(
+            _close(g, w) for g, w in zip(got, sorted(map(float, wanted)), strict=True)
+        )
     if "expr" in expect:
         rhs = re.split(r"(?<![<>!\\])=", final)[-1]
         constant = expect.get("up_to_constant")
@@ -177,7 +186,10 @@ def judge(expect: dict[str, Any], final: str) -> bool:
         wanted = [expect["point"]] if "point" in expect else expect["points"]
         if len(got) != len(wanted) or any(None in p for p in got):
             return False
-        return all(any(_close(gx, float(wx)) and _close(gy, float(wy)) for gx, gy in got) for wx, wy in wanted)
+        return all(
+            any(_close(gx, float(wx)) and _close(gy, float(wy)) for gx, gy in got)
+            for wx, wy in wanted
+        )
     if "set" in expect:
         segment = re.split(r"(?<![<>!\\])=", final)[-1].strip()
         return segment == sp.latex(sp.sympify(expect["set"]))

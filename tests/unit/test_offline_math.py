@@ -11,11 +11,11 @@ import sympy as sp
 
 from app.adapters.engines.base import CannotAnswer, GenerationContext, GenerationResult
 from app.adapters.engines.math_check import to_expr
+from app.adapters.engines.offline_core.sandbox import BudgetExceeded, run_with_budget
 from app.adapters.engines.offline_math import OfflineMathEngine, can_answer
 from app.adapters.engines.offline_math.numbers import to_sympy
 from app.adapters.engines.offline_math.parser import MathParseError, parse_math
 from app.adapters.engines.offline_math.recognize import recognize
-from app.adapters.engines.offline_core.sandbox import BudgetExceeded, run_with_budget
 from app.domain.explanation import Step, sanitize_command
 
 x, y, z, C = sp.symbols("x y z C")
