@@ -16,7 +16,7 @@ from app.adapters.engines.offline_core.drafts import (
 )
 from app.adapters.engines.offline_core.plot import Curve
 
-from .common import plain, plot_step, same_value, tex
+from .common import plain, plot_step, same_value, subst_tex, tex
 
 TRIG = (sp.sin, sp.cos, sp.tan)
 K = sp.Symbol("k", integer=True)
@@ -108,6 +108,14 @@ def solve_trig_equation(
             )
         )
     _check(lhs, rhs, x, x_families)
+    base = x_families[0][0]
+    steps.append(
+        math_step(
+            "Comprobamos con k = 0",
+            f"{subst_tex(lhs, x, base)} = {tex(sp.simplify(lhs.subs(x, base)))}",
+            f"Con {x} = {plain(base)} el lado izquierdo vale {plain(rhs)}, como pide la ecuación.",
+        )
+    )
     marks = [
         (float(b + p * k), 0.0)
         for b, p in x_families
