@@ -90,7 +90,14 @@ class OfflineEngine:
             raise CannotAnswer(f"no se pudo resolver: {exc.kind}") from exc
         except (Unsupported, NotRecognized) as exc:
             raise CannotAnswer(str(exc)) from exc
-        except (ArithmeticError, ValueError, TypeError, NotImplementedError, RecursionError) as exc:
+        except (
+            ArithmeticError,
+            LookupError,
+            ValueError,
+            TypeError,
+            NotImplementedError,
+            RecursionError,
+        ) as exc:
             raise CannotAnswer(f"no se pudo resolver: {type(exc).__name__}") from exc
 
     def generate(

@@ -1,10 +1,11 @@
 """How students type: accents, capitals, Spanish punctuation and misspelled task words.
 
 `normalize` lowercases, strips accents and opening/closing signs and collapses spaces;
-`fix_typos` replaces a word that is one slip away (two for long words) from a task word
-of the offline engines ("resulve" -> "resuelve", "intregral" -> "integral"). A word is
-only corrected towards a task word with the same first letter, and every common word
-that sits close to one is itself in the vocabulary, so ordinary Spanish is left alone.
+`fix_typos` replaces a word of six letters or more that is one slip away (two for long
+words) from a task word of the offline engines ("resulve" -> "resuelve", "intregral" ->
+"integral"). A word is only corrected towards a task word with the same first letter,
+and every common word that sits close to one is itself in the vocabulary, so ordinary
+Spanish is left alone.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ VOCABULARY = frozenset(
     for word in line.split()
 )
 
-_WORD = re.compile(r"[a-z]{5,}")
+_WORD = re.compile(r"[a-z]{6,}")  # shorter words are too close to each other to guess
 
 
 def normalize(question: str, lower: bool = True) -> str:

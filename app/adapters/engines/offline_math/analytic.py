@@ -13,6 +13,7 @@ from app.adapters.engines.offline_core.drafts import Draft, ensure, math_step, r
 from app.adapters.engines.offline_core.plot import Curve
 
 from .common import plot_step, tex
+from .parser import MathParseError, parse_math
 
 _NUM = r"-?\s*\d+(?:\.\d+)?(?:/\d+)?"
 _POINT = re.compile(rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")
@@ -32,6 +33,7 @@ class AnalyticTask:
     want: str
     points: list[Point]
     slope: sp.Rational | None = None
+    line: sp.Expr | None = None
     kind: str = "analytic"
 
 
@@ -39,9 +41,24 @@ def _number(text: str) -> sp.Rational:
     return sp.Rational(text.replace(" ", ""))
 
 
+def _slope_of_equation(text: str) -> AnalyticTask | None:
+    found = re.search(r"\by\s*=\s*([^,;]+?)\s*$", text)
+    if not found:
+        return None
+    try:
+        line = parse_math(found.group(1))
+    except MathParseError:
+        return None
+    if line.free_symbols != {X} or not line.is_polynomial(X) or sp.degree(line, X) != 1:
+        return None
+    return AnalyticTask("slope_of_line", [], line.coeff(X, 1), line)
+
+
 def match(text: str) -> AnalyticTask | None:
     points = [(_number(a), _number(b)) for a, b in _POINT.findall(text)]
     want = next((w for w, pattern in _WANTS if pattern.search(text)), None)
+    if want == "slope" and not points:
+        return _slope_of_equation(text)
     if want is None or not points:
         return None
     slope = _SLOPE.search(text)
@@ -60,7 +77,28 @@ def _paren(value: sp.Expr) -> str:
     return f"\\left({tex(value)}\\right)" if value < 0 else tex(value)
 
 
+def _slope_of_line(task: AnalyticTask) -> list[Draft]:
+    m, b = task.slope, task.line.subs(X, 0)
+    ensure(task.line == sp.expand(m * X + b), "y = m x + b")
+    return [
+        math_step("La recta", f"y = {tex(task.line)}"),
+        math_step(
+            "Forma pendiente-ordenada",
+            f"y = m x + b\\quad\\Rightarrow\\quad m = {tex(m)},\\; b = {tex(b)}",
+            "La pendiente es el número que multiplica a x; b es donde la recta corta al eje y.",
+        ),
+        *plot_step(
+            X,
+            [Curve(task.line, f"y = {sp.sstr(task.line)}"[:60])],
+            "Por cada unidad que avanza x, y cambia m unidades.",
+        ),
+        result_step(f"m = {tex(m)}"),
+    ]
+
+
 def solve(task: AnalyticTask) -> list[Draft]:
+    if task.want == "slope_of_line":
+        return _slope_of_line(task)
     x1, y1 = task.points[0]
     data = ",\\quad ".join(f"P_{i + 1} = {_pt(p)}" for i, p in enumerate(task.points))
     steps = [

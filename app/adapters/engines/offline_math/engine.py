@@ -8,7 +8,16 @@ from typing import Any
 from app.adapters.engines.offline_core.drafts import Draft
 from app.adapters.engines.offline_core.engine import DEFAULT_BUDGET_S, OfflineEngine
 
-from . import analytic, functions, geometry, percent, triangles, trig_values, word_problem
+from . import (
+    analytic,
+    functions,
+    geometry,
+    percent,
+    proportion,
+    triangles,
+    trig_values,
+    word_problem,
+)
 from .arithmetic import arithmetic
 from .derivatives import derivative
 from .equations import solve_equation
@@ -30,6 +39,7 @@ SOLVERS: dict[str, Callable[[Any], list[Draft]]] = {
     "expand": expand_expression,
     "arithmetic": arithmetic,
     "percent": percent.solve,
+    "proportion": proportion.solve,
     "geometry": geometry.solve,
     "right_triangle": triangles.solve,
     "angles": triangles.solve,

@@ -61,7 +61,10 @@ class PercentTask:
 
 
 def match(text: str) -> PercentTask | None:
+    """A percent question with exactly its two numbers (any other number: not understood)."""
     text = _PERCENT_WORDS.sub("%", text)
+    if len(re.findall(r"\d+(?:[.,]\d+)?", text)) != 2:
+        return None
     if "%" not in text and "porcentaje" not in text:
         return None
     for pattern in _WHOLE:

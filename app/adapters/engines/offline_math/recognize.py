@@ -19,6 +19,7 @@ from . import (
     functions,
     geometry,
     percent,
+    proportion,
     triangles,
     trig_values,
     word_numbers,
@@ -51,6 +52,7 @@ _ARITH_LEAD = re.compile(
 
 MATCHERS: tuple[Callable[[str], Any], ...] = (
     percent.match,
+    proportion.match,
     triangles.match,
     geometry.match,
     functions.match,

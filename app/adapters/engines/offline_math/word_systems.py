@@ -28,7 +28,7 @@ _AGE_SUM = re.compile(
 )
 _TWO_LEGS = "gallinas|gallina|patos|pollos|aves|pajaros|gansos|palomas"
 _FOUR_LEGS = "conejos|conejo|cerdos|vacas|perros|gatos|borregos|ovejas|caballos|chivos|cabras"
-_HEADS = re.compile(rf"{N}\s+cabezas")
+_HEADS = re.compile(rf"{N}\s+(?:cabezas|animales)")
 _LEGS = re.compile(rf"{N}\s+patas")
 _ITEMS = r"boletos|entradas|monedas|billetes|articulos|paquetes|libros|pasajes"
 _COUNT = re.compile(rf"{N}\s+({_ITEMS})")
@@ -59,7 +59,24 @@ def _letters(first: str, second: str) -> tuple[sp.Symbol, sp.Symbol]:
     return sp.Symbol(a), sp.Symbol(b)
 
 
+_AGES_SUM_GAP = re.compile(
+    rf"suma\s+de\s+(?:las\s+|sus\s+)?edades(?:\s+de\s+(?:dos|2)\s+\w+)?\s+es\s+(?:de\s+)?{N}"
+    rf".*?\buno\s+(?:tiene|es)\s+{N}\s+anos\s+(?:mas|mayor)\s+(?:que|de)\s+(?:el|la)\s+otr[oa]"
+)
+
+
 def _ages(text: str) -> WordProblem | None:
+    unnamed = _AGES_SUM_GAP.search(text)
+    if unnamed:
+        older, younger = sp.symbols("x y")
+        return WordProblem(
+            {older: "edad del mayor", younger: "edad del menor"},
+            [
+                Statement(older + younger, number(unnamed.group(1)), "la suma de las edades"),
+                Statement(older, younger + number(unnamed.group(2)), "uno tiene más años"),
+            ],
+            [("mayor", older), ("menor", younger)],
+        )
     total = _AGE_SUM.search(text)
     relation = _AGE_TIMES.search(text) or _AGE_MORE.search(text)
     if not total or not relation:
@@ -188,10 +205,23 @@ def _rectangle(text: str) -> WordProblem | None:
     return WordProblem({x: f"ancho{unit}"}, [area], [("largo", longer), ("ancho", x)])
 
 
+def _reads_every_number(text: str, problem: WordProblem) -> bool:
+    """Every number of the story is in some equation; one left out means a misreading."""
+    constants = {
+        abs(node)
+        for statement in problem.equations
+        for side in (statement.lhs, statement.rhs)
+        for node in sp.preorder_traversal(side)
+        if node.is_Rational
+    }
+    return all(number(n) in constants for n in re.findall(NUMBER, text))
+
+
 def match(text: str) -> WordProblem | None:
-    text = spell_out_numbers(text)
+    spelled = spell_out_numbers(text)
     for recognizer in (_ages, _heads_and_legs, _rectangle, _purchases, _count_and_value):
-        problem = recognizer(text)
+        problem = recognizer(spelled)
         if problem is not None:
-            return problem
+            # digits the student typed must all be used ("dos hermanos" is not data)
+            return problem if _reads_every_number(text, problem) else None
     return None

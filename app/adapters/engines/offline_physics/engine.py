@@ -10,6 +10,7 @@ from app.adapters.engines.offline_core.wording import fix_typos, normalize
 from .explain import PhysicsTask, solve
 from .plan import plan
 from .reading import read
+from .units import spread_ranges
 
 MAX_QUESTION_CHARS = 600
 
@@ -21,7 +22,7 @@ class NotPhysics(NotRecognized):
 def recognize(question: str) -> PhysicsTask:
     if not isinstance(question, str) or len(question) > MAX_QUESTION_CHARS:
         raise NotPhysics("not a question we take")
-    cased = normalize(question, lower=False)
+    cased = spread_ranges(normalize(question, lower=False))
     text = fix_typos(cased.lower())
     if not re.search(r"\d", text):
         raise NotPhysics("no numbers")

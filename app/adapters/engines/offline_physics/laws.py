@@ -108,6 +108,8 @@ LAWS = (
     _law("Trabajo de una fuerza", W, F * d * sp.cos(theta), "work",
          "Solo cuenta la parte de la fuerza en la dirección del movimiento."),
     _law("Trabajo de una fuerza", W, F * d, "work", "La fuerza va en la dirección del movimiento."),
+    _law("Trabajo para levantar un cuerpo", W, m * g * h, "work",
+         "Para subirlo a velocidad constante hay que vencer su peso m·g a lo largo de la altura h."),
     _law("Energía cinética", Ec, m * v**2 / 2, "energy"),
     _law("Energía potencial gravitatoria", Ep, m * g * h, "energy"),
     _law("Potencia", P, W / t, "power", "Trabajo realizado por unidad de tiempo."),

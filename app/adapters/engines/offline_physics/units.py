@@ -92,6 +92,18 @@ def _unit_of(spelled: str) -> tuple[str, sp.Rational, Dim] | None:
     return None
 
 
+_RANGE = re.compile(
+    r"\bde\s+(-?\d+(?:[.,]\d+)?)\s+a\s+(-?\d+(?:[.,]\d+)?\s*("
+    + "|".join(f"(?:{p})" for p, *_ in _UNITS)
+    + r")(?![\w/^]))"
+)
+
+
+def spread_ranges(text: str) -> str:
+    """ "de 0 a 100 km/h" -> "de 0 km/h a 100 km/h": the unit belongs to both numbers."""
+    return _RANGE.sub(lambda m: f"de {m.group(1)} {m.group(3)} a {m.group(2)}", text)
+
+
 def find_quantities(text: str) -> list[Quantity]:
     """Every number followed by a unit, in order (text keeps its capitals)."""
     found = []
