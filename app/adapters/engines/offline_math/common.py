@@ -20,6 +20,7 @@ def tex(expr: sp.Basic) -> str:
 def plain(expr: sp.Basic) -> str:
     """Plain-text math for notes a student reads (x^2, 2·x), never code syntax."""
     text = sp.sstr(expr).replace("**", "^").replace("*", "·")
+    text = re.sub(r"\bpi\b", "π", text).replace("sqrt(", "√(")
     return re.sub(r"(?<![\w.])(\d+)·([a-z])\b", r"\1\2", text)
 
 
