@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
-from app.adapters.engines.base import GenerationContext, GenerationResult
+from app.adapters.engines.base import CannotAnswer, GenerationContext, GenerationResult
 from app.adapters.engines.offline import offline_engines
 from app.blueprints.web import register_web
 from app.config import load_settings
@@ -82,7 +82,10 @@ for _engine in ENGINES:
 def _final_commands(question: str) -> list[dict] | None:
     for engine in ENGINES:
         if engine.can_answer(question):
-            steps = list(engine.generate(question, GenerationContext(), GenerationResult()))
+            try:
+                steps = list(engine.generate(question, GenerationContext(), GenerationResult()))
+            except CannotAnswer:
+                continue
             return [c for c in steps[-1].canvas_commands if c["op"] != "clear"]
     return None
 
