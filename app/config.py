@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     OPENAI_TRANSCRIBE_MODEL: str = "whisper-1"
     ANSWER_ENGINE: Literal["auto", "offline"] = "auto"
     AI_TIMEOUT_S: float = Field(default=60, gt=0)
+    OFFLINE_BUDGET_S: float = Field(default=3, gt=0, le=60)
     STREAM_PACE: float = Field(default=1, ge=0)
     RATE_LIMIT_QUESTIONS: str = "10/minute;200/day"
     RATE_LIMIT_CONNECTIONS: str = "60/minute"

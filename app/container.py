@@ -60,9 +60,9 @@ class Container:
 
 def build_engines(settings: Settings) -> list[AnswerEngine]:
     """Offline math first (exact and free), then OpenAI when configured."""
-    from app.adapters.engines.offline_math import OfflineMathEngine
+    from app.adapters.engines.offline import offline_engines
 
-    engines: list[AnswerEngine] = [OfflineMathEngine()]
+    engines: list[AnswerEngine] = offline_engines(settings.OFFLINE_BUDGET_S)
     if settings.openai_configured:
         from app.adapters.engines.openai_engine import OpenAIEngine
 

@@ -67,7 +67,10 @@ def _apply(stream: LiveStream, entries: list[Any]) -> bool:
                 plan.finish()
                 ended[0] = True
             elif entry.kind == "error":
-                stream.fail(entry.data.get("code", "generation_failed"), entry.data.get("reason"))
+                data = entry.data
+                stream.fail(
+                    data.get("code", "generation_failed"), data.get("reason"), data.get("text")
+                )
                 ended[0] = True
 
     stream.extend(grow)

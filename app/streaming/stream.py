@@ -107,6 +107,7 @@ class LiveStream:
         self.finished = False
         self.error: str | None = None
         self.error_reason: str | None = None  # the catalogue's detail, if the source gave one
+        self.error_text: str | None = None  # or an engine's own text for the student
         self.started_at = clock()
         self.t0 = self.started_at
         self._phrases = itertools.cycle(WAITING_PHRASES)
@@ -163,10 +164,10 @@ class LiveStream:
             if starved and self._available(self.next_seq):
                 self._rebase()
 
-    def fail(self, code: str, reason: str | None = None) -> None:
+    def fail(self, code: str, reason: str | None = None, text: str | None = None) -> None:
         """The source cannot give the rest: the next tick reports it to the sink."""
         with self.lock:
-            self.error, self.error_reason = code, reason or None
+            self.error, self.error_reason, self.error_text = code, reason or None, text
 
     # -- the scheduler's side ---------------------------------------------------
 

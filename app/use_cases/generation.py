@@ -14,6 +14,7 @@ import structlog
 from pydantic import ValidationError
 
 from app.adapters.engines.base import AnswerEngine, CannotAnswer, EngineError, GenerationResult
+from app.adapters.engines.refusal import refusal_text
 from app.answer_cache import AnswerCache
 from app.domain.explanation import Explanation, Step
 from app.domain.questions import GenerationContext, Question
@@ -66,7 +67,7 @@ class Generation:
                 self._regenerate_once(engine, question, context)
         except EngineError as exc:
             log.warning("generation_failed", code=exc.code, interaction_id=interaction_id)
-            self._fail(question.hash, exc.code, exc.reason)
+            self._fail(question.hash, exc.code, exc.reason, exc.text)
         except ValidationError:
             log.warning("generation_invalid", interaction_id=interaction_id)
             self._fail(question.hash, "generation_failed", "")
@@ -92,7 +93,7 @@ class Generation:
                 raise EngineError("generation_failed", "")
             result.engine = result.engine or engine.name
             return steps, result, engine
-        raise EngineError("ai_unavailable", "")
+        raise EngineError("ai_unavailable", text=refusal_text(question.text))
 
     def _store(self, question: Question, explanation: Explanation, result: GenerationResult) -> str:
         source = result.engine if result.engine in ("offline", "openai") else "admin"
@@ -135,6 +136,7 @@ class Generation:
             uow.interactions.update(interaction_id, **fields)
             uow.commit()
 
-    def _fail(self, question_hash: str, code: str, reason: str) -> None:
-        self.feeds.append(question_hash, "error", {"code": code, "reason": reason})
+    def _fail(self, question_hash: str, code: str, reason: str, text: str | None = None) -> None:
+        entry = {"code": code, "reason": reason, "text": text}
+        self.feeds.append(question_hash, "error", entry)
         self.feeds.release(question_hash)

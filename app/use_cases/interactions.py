@@ -189,7 +189,12 @@ class Interactions:
 
     def failed(self, stream: LiveStream, code: str) -> None:
         if stream.sid:
-            error = Refused(code, stream.error_reason, interaction_id=stream.interaction_id)
+            error = Refused(
+                code,
+                stream.error_reason,
+                interaction_id=stream.interaction_id,
+                text=stream.error_text,
+            )
             self.transport.send_error(stream.sid, error)
         self.worker.submit(self._fail, stream, code)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from app.adapters.engines.refusal import refusal_text
 from tests.support.server import ServerProcess, base_env
 
 from .conftest import CHROMIUM, NO_CHROMIUM
@@ -233,6 +234,11 @@ def test_stop_ends_the_stream(student: Student) -> None:
     assert student.last_seq() == stopped_at
     assert len(student.titles()) < len(seed["answer"]["steps"])
     assert student.page.locator("#resume").is_disabled()
+    # nothing is left looking as if it were still arriving, or finished when it was cut
+    assert student.page.locator("#steps .step.streaming").count() == 0
+    shown = student.page.locator("#steps .step").count()
+    finished = student.page.locator("#steps .step.done").count()
+    assert student.page.locator("#steps .step.cut").count() == shown - finished
 
 
 def test_errors_are_shown_in_spanish(student: Student) -> None:
@@ -240,11 +246,13 @@ def test_errors_are_shown_in_spanish(student: Student) -> None:
     student.page.click("#ask")  # empty question, refused before sending
     assert student.page.locator("#error-text").text_content() == _spanish("question_empty")
 
-    student.ask("¿Quién escribió el Quijote de la Mancha?")  # not math, not cached, no OpenAI
+    question = "¿Quién escribió el Quijote de la Mancha?"  # not math, not cached, no OpenAI
+    student.ask(question)
     student.page.wait_for_selector(
         '#app[data-phase="idle"] #error:not([hidden])', timeout=STEP_TIMEOUT_MS
     )
-    assert student.page.locator("#error-text").text_content() == _spanish("ai_unavailable")
+    # the server's refusal, naming what the offline tutor solves, with two examples
+    assert student.page.locator("#error-text").text_content() == refusal_text(question)
     time.sleep(0.5)
     assert student.credits() == before  # a failed request charges nothing
     student.assert_only_local()

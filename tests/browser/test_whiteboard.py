@@ -180,3 +180,25 @@ def test_every_canvas_op_is_drawn(browser, asset_server: str, scale: float) -> N
         assert errors == []
     finally:
         context.close()
+
+
+def test_a_step_cut_by_stop_is_marked_unfinished(browser, asset_server: str) -> None:
+    context, page, errors = _open(browser, asset_server, 1)
+    try:
+        page.evaluate("""() => { const s = window.steps;
+              s.start({step_index: 2, title: "Derivamos", type: "math"});
+              s.chunk({step_index: 2, chunk_index: 0, text: "f(x) = x^{3} + 2"});
+              s.interrupt(); }""")
+        cut = page.locator('[data-step-index="2"]')
+        # the half-streamed formula parses, but the step says it is not finished
+        assert cut.locator(".katex").count() == 1
+        assert "cut" in cut.get_attribute("class") and "streaming" not in cut.get_attribute("class")
+        assert cut.locator(".step-cut").text_content() == (
+            "Paso incompleto: la explicación se detuvo aquí."
+        )
+        # finished steps are left as they are
+        done = page.locator('[data-step-index="1"]')
+        assert "done" in done.get_attribute("class") and done.locator(".step-cut").count() == 0
+        assert errors == []
+    finally:
+        context.close()

@@ -29,10 +29,11 @@ class EngineError(Exception):
     """A generation (or transcription) failed: a protocol error `code` and a `reason`,
     the key of its Spanish text in the catalogue (`app/socket_events/messages.py`)."""
 
-    def __init__(self, code: str, reason: str = "") -> None:
+    def __init__(self, code: str, reason: str = "", text: str | None = None) -> None:
         super().__init__(f"{code} ({reason})" if reason else code)
         self.code = code
         self.reason = reason
+        self.text = text  # an engine's own Spanish text (the offline tutor's suggestions)
 
 
 class CannotAnswer(Exception):

@@ -28,6 +28,7 @@ export const UI = Object.freeze({
   sending: "Enviando tu pregunta…",
   paused: "Explicación en pausa.",
   stopped: "Explicación detenida.",
+  stepCut: "Paso incompleto: la explicación se detuvo aquí.",
   complete: "Explicación terminada.",
   resumeOffer: "Tienes una explicación en pausa. ¿Quieres continuarla?",
   micUnsupported: "Tu navegador no permite grabar audio en esta página.",
@@ -39,6 +40,18 @@ export const UI = Object.freeze({
   micStop: "Enviar audio",
   credits: "Créditos",
 });
+
+// Codes whose server message is written for the student (the offline tutor's refusal names
+// what it can solve, with examples close to the question): shown as sent when present.
+const SERVER_WORDED = new Set(["ai_unavailable"]);
+
+/** What to show for an `error` payload or an ack's `error`: the server's own sentence for
+ * the codes above, otherwise the Spanish sentence for the code. */
+export function errorText(error) {
+  const message = typeof error?.message === "string" ? error.message.trim() : "";
+  if (SERVER_WORDED.has(error?.code) && message) return message;
+  return errorMessage(error?.code, error?.retry_after);
+}
 
 /** The Spanish sentence for a protocol error code (unknown codes get the generic one). */
 export function errorMessage(code, retryAfter) {

@@ -4,7 +4,7 @@
 import { tokenSource, uuid4 } from "./auth.js";
 import { Connection } from "./connection.js";
 import { Controls } from "./controls.js";
-import { errorMessage, UI } from "./i18n.js";
+import { errorMessage, errorText, UI } from "./i18n.js";
 import { StepList } from "./steps.js";
 import { pickFormat, VoiceRecorder } from "./voice.js";
 import { Whiteboard } from "./whiteboard.js";
@@ -77,7 +77,7 @@ function onQuestionAck(err, ack) {
     return;
   }
   if (!ack.ok) {
-    ui.showError(errorMessage(ack.error?.code, ack.error?.retry_after));
+    ui.showError(errorText(ack.error));
     ui.setStatus("");
     setPhase("idle");
     return;
@@ -250,6 +250,7 @@ conn.on("explanation_resumed", (p) => {
 
 conn.on("explanation_stopped", (p) => {
   if (!ours(p)) return;
+  steps.interrupt();
   setPhase("stopped");
   ui.setStatus(UI.stopped);
 });
@@ -259,8 +260,9 @@ conn.on("transcription_complete", (p) => {
 });
 
 conn.on("error", (p) => {
-  ui.showError(errorMessage(p?.code, p?.retry_after));
+  ui.showError(errorText(p));
   const mine = p?.interaction_id && p.interaction_id === state.interactionId;
+  if (mine) steps.interrupt();
   if (mine || (state.awaiting && !p?.interaction_id) || p?.voice_id) {
     ui.setStatus("");
     if (state.phase !== "complete") setPhase("idle");

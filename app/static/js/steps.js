@@ -1,6 +1,7 @@
 // The step list: one item per `step_start`, its text growing chunk by chunk. Server text
 // goes in as text (textContent); `math` steps are typeset with KaTeX once they parse.
 
+import { UI } from "./i18n.js";
 import { latexParses, renderLatex } from "./whiteboard.js";
 
 export class StepList {
@@ -52,6 +53,22 @@ export class StepList {
     step.item.classList.remove("streaming");
     step.item.classList.add("done");
     if (step.type === "math" && step.text) renderLatex(step.body, step.text, true);
+  }
+
+  /**
+   * The explanation ended early (Detener, an error): a step that was still arriving is
+   * marked as cut, so a half-streamed formula ("f(x)=x³+2" of x³+2x) never looks finished.
+   */
+  interrupt() {
+    for (const step of this.steps.values()) {
+      if (!step.item.classList.contains("streaming")) continue;
+      step.item.classList.remove("streaming");
+      step.item.classList.add("cut");
+      const note = document.createElement("p");
+      note.className = "step-cut";
+      note.textContent = UI.stepCut;
+      step.item.append(note);
+    }
   }
 
   /** Titles shown, in order (handy for tests and accessibility checks). */

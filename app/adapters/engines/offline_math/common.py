@@ -1,17 +1,15 @@
-"""Small helpers shared by the solvers: LaTeX snippets and Spanish wording."""
+"""LaTeX and Spanish wording helpers shared by the math solvers."""
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
-from .layout import Draft, Plot
+from app.adapters.engines.offline_core.drafts import Draft, text_step
+from app.adapters.engines.offline_core.plot import Curve, Plot
 
 _PLACEHOLDER = sp.Symbol("zzsubst")
-MAX_RESULT_LATEX = 450
-
-
-class Unsupported(ValueError):
-    """The request is math, but not something these solvers explain well."""
 
 
 def tex(expr: sp.Basic) -> str:
@@ -21,7 +19,15 @@ def tex(expr: sp.Basic) -> str:
 
 def plain(expr: sp.Basic) -> str:
     """Plain-text math for notes a student reads (x^2, 2·x), never code syntax."""
-    return sp.sstr(expr).replace("**", "^").replace("*", "·")
+    text = sp.sstr(expr).replace("**", "^").replace("*", "·")
+    text = re.sub(r"\bpi\b", "π", text).replace("sqrt(", "√(")
+    return re.sub(r"(?<![\w.])(\d+)·([a-z])\b", r"\1\2", text)
+
+
+def typed_tex(expr: sp.Basic) -> str | None:
+    """LaTeX of an unevaluated tree in the order typed, or None when it would read oddly."""
+    latex = sp.latex(expr, order="none", ln_notation=True)
+    return None if re.search(r"(?<![\d.])1 (?:\\frac|\\cdot)", latex) else latex
 
 
 def eq_tex(lhs: sp.Basic, rhs: sp.Basic) -> str:
@@ -29,9 +35,17 @@ def eq_tex(lhs: sp.Basic, rhs: sp.Basic) -> str:
 
 
 def subst_tex(expr: sp.Expr, var: sp.Symbol, value: sp.Expr) -> str:
-    """`expr` with `var` shown replaced by `(value)`, without evaluating it."""
+    """`expr` with `var` shown replaced by `value`, without evaluating it.
+
+    Parentheses are added only where the value sits in a product or a power: as the
+    argument of a function or a numerator/denominator it already has its own.
+    """
+    mark = tex(_PLACEHOLDER)
     shown = tex(expr.xreplace({var: _PLACEHOLDER}))
-    return shown.replace(tex(_PLACEHOLDER), f"\\left({tex(value)}\\right)")
+    bare = tex(value)
+    shown = shown.replace(f"\\left({mark} \\right)", f"\\left({bare} \\right)")
+    shown = shown.replace(f"{{{mark}}}", f"{{{bare}}}")
+    return shown.replace(mark, f"\\left({bare}\\right)")
 
 
 def subtract_tex(side: str, term: sp.Expr) -> str:
@@ -55,32 +69,6 @@ def solutions_tex(var: sp.Symbol, roots: list[sp.Expr]) -> str:
     return ",\\quad ".join(f"{tex(var)}_{{{i + 1}}} = {tex(r)}" for i, r in enumerate(roots))
 
 
-def check_size(latex: str) -> str:
-    if len(latex) > MAX_RESULT_LATEX:
-        raise Unsupported("result too long to explain on the board")
-    return latex
-
-
-def math_step(title: str, latex: str, note: str | None = None) -> Draft:
-    """A `math` step: LaTeX content, written on the board with an optional note."""
-    lines = [("math", latex)]
-    if note:
-        lines.append(("text", note))
-    return Draft(title=title, type="math", content=latex, lines=lines)
-
-
-def text_step(title: str, text: str, plot: Plot | None = None) -> Draft:
-    return Draft(title=title, type="text", content=text, lines=[("text", text)], plot=plot)
-
-
-def result_step(latex: str, note: str | None = None) -> Draft:
-    """The closing step: states the result, framed on the board."""
-    lines = [("math", check_size(latex))]
-    if note:
-        lines.append(("text", note))
-    return Draft(title="Resultado", type="math", content=latex, lines=lines, final=True)
-
-
 def plot_range(
     points: list[sp.Expr], default: tuple[float, float] = (-5.0, 5.0)
 ) -> tuple[float, float]:
@@ -99,5 +87,26 @@ def plot_range(
     )
 
 
-def is_real_number(value: sp.Expr) -> bool:
-    return bool(value.is_real) and value.is_finite is not False
+def plot_step(
+    x: sp.Symbol,
+    curves: list[Curve],
+    note: str,
+    low: float = -5.0,
+    high: float = 5.0,
+    shade: tuple[float, float] | None = None,
+    marks: list[tuple[float, float]] | None = None,
+) -> list[Draft]:
+    """A "Gráfica" step, or nothing when a curve has other symbols than x."""
+    if any(c.expr.free_symbols - {x} for c in curves):
+        return []
+    plot = Plot(x, curves, low, high, marks=marks or [], shade=shade)
+    return [text_step("Gráfica", note, plot=plot)]
+
+
+def same_value(a: sp.Expr, b: sp.Expr) -> bool:
+    """Exact comparison, with a numeric fallback for forms simplify cannot close."""
+    difference = sp.simplify(a - b)
+    if difference == 0:
+        return True
+    value = complex(sp.N(difference, 30))
+    return abs(value) < 1e-12 * max(1.0, abs(complex(sp.N(a))))

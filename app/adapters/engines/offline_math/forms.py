@@ -1,13 +1,21 @@
-"""Rewriting expressions: simplify, factor, expand and plain arithmetic."""
+"""Rewriting expressions: simplify, factor and expand."""
 
 from __future__ import annotations
 
 import sympy as sp
 
-from .common import Unsupported, check_size, math_step, plain, result_step, tex, text_step
-from .layout import Draft
+from app.adapters.engines.offline_core.drafts import (
+    Draft,
+    Unsupported,
+    check_size,
+    math_step,
+    result_step,
+    text_step,
+)
+
+from .common import plain, tex
 from .parser import parse_unevaluated
-from .recognize import Task
+from .task import Task
 
 MAX_EXPAND_POWER = 12
 
@@ -202,77 +210,3 @@ def expand_expression(task: Task) -> list[Draft]:
         )
     )
     return [*steps, result_step(f"{tex(expr)} = {tex(result)}")]
-
-
-def _reduce_once(expr: sp.Basic) -> sp.Basic:
-    """Evaluate the innermost operations (those whose arguments are all numbers)."""
-    if expr.is_Atom or expr.is_Rational:
-        return expr
-    if all(arg.is_Atom for arg in expr.args):
-        return expr.func(*expr.args)
-    return expr.func(*(_reduce_once(a) for a in expr.args), evaluate=False)
-
-
-def _fractions_first(expr: sp.Basic) -> sp.Basic:
-    """Treat typed fractions like 3/4 as single numbers so they print as fractions."""
-    if expr.is_Atom:
-        return expr
-    args = [_fractions_first(a) for a in expr.args]
-    if expr.is_Pow and args[0].is_Integer and args[1] == -1:
-        return sp.Rational(1, args[0]) if args[0] != 0 else expr
-    if expr.is_Mul and all(a.is_Rational for a in args):
-        big = [a for a in args if a.is_Integer and abs(a) != 1]
-        if len(big) <= 1 and any(a.q != 1 or a == -1 for a in args):
-            return sp.Mul(*args)
-    return expr.func(*args, evaluate=False)
-
-
-def arithmetic(task: Task) -> list[Draft]:
-    """Order of operations step by step; sums of fractions through the common denominator."""
-    value = task.exprs[0]
-    try:
-        typed = _fractions_first(parse_unevaluated(task.source))
-    except (SyntaxError, TypeError, ValueError):
-        typed = value
-    steps = [
-        math_step("Planteamiento", _typed_tex(typed), "Respetamos la jerarquía de operaciones.")
-    ]
-    terms = sp.Add.make_args(typed) if typed.is_Add else ()
-    if terms and all(t.is_Rational for t in terms) and any(t.q != 1 for t in terms):
-        lcm = sp.ilcm(*(t.q for t in terms))
-        steps.append(
-            math_step(
-                "Buscamos el común denominador",
-                f"\\operatorname{{mcm}}({', '.join(str(t.q) for t in terms)}) = {lcm}",
-            )
-        )
-        converted = " + ".join(f"\\frac{{{t.p * (lcm // t.q)}}}{{{lcm}}}" for t in terms).replace(
-            "+ \\frac{-", "- \\frac{"
-        )
-        total = sum(t.p * (lcm // t.q) for t in terms)
-        steps.append(math_step("Convertimos cada fracción", converted))
-        steps.append(
-            math_step("Sumamos los numeradores", f"\\frac{{{total}}}{{{lcm}}} = {tex(value)}")
-        )
-    else:
-        current = typed
-        for _ in range(8):
-            nxt = _reduce_once(current)
-            if tex(nxt) == tex(current):
-                break
-            steps.append(math_step("Resolvemos la operación", _typed_tex(nxt)))
-            current = nxt
-            if current.is_Number:
-                break
-        if sp.simplify(current - value) != 0 or len(steps) == 1:
-            steps.append(math_step("Simplificamos", tex(value)))
-    if not value.is_Integer:
-        steps.append(math_step("Valor aproximado", f"{tex(value)} \\approx {sp.N(value, 6)}"))
-    if len(steps) < 3:
-        steps.append(text_step("Comprobamos", f"El resultado es {plain(value)}."))
-    return [*steps, result_step(f"{_typed_tex(typed)} = {tex(value)}")]
-
-
-def _typed_tex(expr: sp.Basic) -> str:
-    """LaTeX keeping the order the student typed."""
-    return sp.latex(expr, order="none")

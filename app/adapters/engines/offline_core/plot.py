@@ -1,37 +1,22 @@
-"""Canvas layout: writes each step's work top to bottom on the 1280x720 board
-and draws function graphs as sampled paths with axes.
-
-Every command is built already valid (lower-case colours, coordinates on the
-board, rounded like the sanitizer), so `sanitize_command` keeps it unchanged.
-"""
+"""Function graphs for the board's right-hand panel: sampled paths with axes,
+split at gaps and jumps, marked points and a shaded interval."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sympy as sp
 
-BOARD_W, BOARD_H = 1280, 720
-LEFT, TOP, BOTTOM = 40, 30, 700
-WORK_W_WITH_PLOT, WORK_W_FULL = 700, 1200
 PLOT_X, PLOT_Y, PLOT_W, PLOT_H = 780, 120, 460, 420
 MAX_SEGMENTS = 60
 SAMPLES = 241
 
-TITLE_COLOR = "#1d4ed8"
-INK = "#111827"
-NOTE = "#374151"
 AXIS = "#6b7280"
-RESULT_FILL = "#fef08a"
-RESULT_EDGE = "#16a34a"
 CURVE_COLORS = ("#2563eb", "#dc2626", "#059669")
 MARK = "#dc2626"
-
-Command = dict[str, Any]
 
 
 def c(value: float) -> int | float:
@@ -58,130 +43,6 @@ class Plot:
     x_max: float = 5.0
     marks: list[tuple[float, float]] = field(default_factory=list)
     shade: tuple[float, float] | None = None
-
-
-@dataclass
-class Draft:
-    """A step before layout: `lines` are what gets written on the board."""
-
-    title: str
-    type: str
-    content: str
-    lines: list[tuple[str, str]] = field(default_factory=list)
-    final: bool = False
-    plot: Plot | None = None
-
-
-def _visible_len(latex: str) -> int:
-    text = re.sub(r"\\(?:left|right|,|;|!|quad)", "", latex)
-    text = re.sub(
-        r"\\frac\{([^{}]*)\}\{([^{}]*)\}",
-        lambda m: "x" * max(len(m.group(1)), len(m.group(2))),
-        text,
-    )
-    text = re.sub(r"\\[a-zA-Z]+", "x", text)
-    return max(1, len(re.sub(r"[{}^_\s]", "", text)))
-
-
-def _wrap(text: str, width_chars: int) -> list[str]:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + 1 + len(word) > width_chars:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    if line:
-        lines.append(line)
-    return lines
-
-
-class Board:
-    """Keeps the writing position across steps and clears when the board is full."""
-
-    def __init__(self, has_plot: bool) -> None:
-        self.y = TOP
-        self.width = WORK_W_WITH_PLOT if has_plot else WORK_W_FULL
-        self.started = False
-        self.persistent: list[Command] = []
-
-    def _line_height(self, kind: str, body: str, size: int) -> int:
-        if kind == "math":
-            return int(size * (2.4 if "\\frac" in body or "\\int" in body else 1.7))
-        return int(size * 1.5)
-
-    def _prepare(self, title: str, lines: list[tuple[str, str]], final: bool) -> list[tuple]:
-        items: list[tuple[str, str, int, str]] = [("text", title, 24, TITLE_COLOR)]
-        for kind, body in lines:
-            if kind == "math":
-                base = 40 if final else 30
-                size = int(max(14, min(base, self.width / (0.62 * _visible_len(body)))))
-                items.append(("math", body[:500], size, INK))
-            else:
-                for part in _wrap(body, int(self.width / (0.52 * 22))):
-                    items.append(("text", part[:500], 22, NOTE))
-        return items
-
-    def step(self, draft: Draft) -> list[Command]:
-        """The commands that write one step (and its plot or result frame)."""
-        out: list[Command] = []
-        if not self.started:
-            out.append({"op": "clear"})
-            self.started = True
-        if draft.plot is not None:
-            graph = plot_commands(draft.plot)
-            self.persistent = graph
-            out.extend(graph)
-        items = self._prepare(draft.title, draft.lines, draft.final)
-        needed = sum(self._line_height(k, b, s) for k, b, s, _ in items) + 20
-        if self.y + needed > BOTTOM and self.y > TOP:
-            out.append({"op": "clear"})
-            out.extend(self.persistent)
-            self.y = TOP
-        for kind, body, size, color in items:
-            height = self._line_height(kind, body, size)
-            if self.y + height > BOARD_H:
-                break
-            if kind == "math" and draft.final:
-                w = min(self.width, 0.62 * size * _visible_len(body)) + 24
-                box = {"x": c(LEFT - 12), "y": c(self.y - 8), "w": c(w), "h": c(height + 4)}
-                out.append({"op": "highlight", **box, "color": RESULT_FILL})
-                out.append(
-                    {
-                        "op": kind,
-                        "x": LEFT,
-                        "y": c(self.y),
-                        "latex": body,
-                        "size": size,
-                        "color": color,
-                    }
-                )
-                out.append({"op": "rect", **box, "color": RESULT_EDGE})
-            elif kind == "math":
-                out.append(
-                    {
-                        "op": kind,
-                        "x": LEFT,
-                        "y": c(self.y),
-                        "latex": body,
-                        "size": size,
-                        "color": color,
-                    }
-                )
-            else:
-                out.append(
-                    {
-                        "op": "text",
-                        "x": LEFT,
-                        "y": c(self.y),
-                        "text": body,
-                        "size": size,
-                        "color": color,
-                    }
-                )
-            self.y += height
-        self.y += 20
-        return out[:200]
 
 
 def _fmt(value: float) -> str:
@@ -221,7 +82,7 @@ def _y_range(values: list[float]) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def plot_commands(plot: Plot) -> list[Command]:
+def plot_commands(plot: Plot) -> list[dict[str, Any]]:
     """Axes, curves as paths (split at gaps and jumps), marks and labels."""
     a, b = float(plot.x_min), float(plot.x_max)
     xs = [a + (b - a) * i / (SAMPLES - 1) for i in range(SAMPLES)]
@@ -237,7 +98,7 @@ def plot_commands(plot: Plot) -> list[Command]:
     def sy(y: float) -> float:
         return PLOT_Y + PLOT_H - (y - y_lo) / (y_hi - y_lo) * PLOT_H
 
-    out: list[Command] = [
+    out: list[dict[str, Any]] = [
         {"op": "rect", "x": PLOT_X, "y": PLOT_Y, "w": PLOT_W, "h": PLOT_H, "color": "#d1d5db"}
     ]
     axis_y = sy(0.0) if y_lo <= 0 <= y_hi else PLOT_Y + PLOT_H
