@@ -54,3 +54,18 @@ def test_the_idle_check_pings_unknown_connections(pg_url: str) -> None:
         check.returned(conn)
         conn.close()
         check(conn)  # recently returned: trusted without a round trip
+
+
+def test_a_trusted_connection_found_dead_on_the_first_statement_is_replaced(pg_url: str) -> None:
+    db = PostgresDatabase(pg_url, min_size=1, max_size=1)
+    try:
+        with db.unit_of_work() as uow:
+            pid = uow.connection.info.backend_pid  # type: ignore[union-attr]
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        with db.unit_of_work() as uow:  # returned moments ago: not checked, yet it works
+            assert uow.answers.count() >= 0
+            uow.commit()
+            assert uow.connection.info.backend_pid != pid  # type: ignore[union-attr]
+    finally:
+        db.close()

@@ -116,7 +116,14 @@ class PostgresUnitOfWork(SqlUnitOfWork):
 
     def _open(self) -> SqlSession:
         self.connection = self._pool.getconn()
-        return PostgresSession(self.connection)
+        return PostgresSession(self.connection, self._replace)
+
+    def _replace(self) -> psycopg.Connection[Any]:
+        """The connection died while it sat unchecked: hand it back, take a checked one."""
+        if self.connection is not None:
+            self._pool.putconn(self.connection)  # closed: the pool discards it
+        self.connection = self._pool.getconn()
+        return self.connection
 
     def _release(self) -> None:
         conn, self.connection = self.connection, None

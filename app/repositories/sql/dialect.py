@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -177,13 +177,28 @@ class SqlSession:
 
 
 class PostgresSession(SqlSession):
+    """`replace`, when given, swaps a connection that turns out dead on the first
+    statement (nothing of the transaction is lost then) for a fresh one, once."""
+
     dialect = POSTGRES
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        replace: Callable[[], psycopg.Connection[Any]] | None = None,
+    ) -> None:
         self.conn = conn
+        self._replace = replace
 
     def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
-        return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
+        replace, self._replace = self._replace, None
+        try:
+            return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
+        except psycopg.OperationalError:
+            if replace is None or not self.conn.closed:
+                raise
+            self.conn = replace()
+            return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
 
 
 class SqliteSession(SqlSession):
