@@ -48,6 +48,9 @@ def patch_if_gevent() -> str:
     """Monkey-patch the standard library when the mode is gevent; return the mode."""
     mode = configured_mode()
     if mode == "gevent":
+        # gevent records a parent/spawn tree per greenlet (23 frames each): memory per
+        # connection, used only by its debugging tools.
+        os.environ.setdefault("GEVENT_TRACK_GREENLET_TREE", "0")
         from gevent import monkey
 
         if not monkey.is_module_patched("socket"):

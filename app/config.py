@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     AI_TIMEOUT_S: float = Field(default=60, gt=0)
     OFFLINE_BUDGET_S: float = Field(default=3, gt=0, le=60)
     STREAM_PACE: float = Field(default=1, ge=0)
+    STREAM_TICK_MS: float = Field(default=5, ge=0, le=50)
+    SERVER_WORKERS: int = Field(default=1, ge=1, le=64)
     RATE_LIMIT_QUESTIONS: str = "10/minute;200/day"
     RATE_LIMIT_CONNECTIONS: str = "60/minute"
     CREDITS_COST_CACHED: int = Field(default=1, ge=0)
@@ -116,6 +118,22 @@ class Settings(BaseSettings):
                 f"MAX_MESSAGE_BYTES must be at least 4/3 x MAX_AUDIO_BYTES plus framing "
                 f"({needed}) so a whole clip fits in one message"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _workers_share_their_state(self) -> Settings:
+        """Several `run.py` workers are several instances: gevent, shared Redis, a queue."""
+        if self.SERVER_WORKERS == 1:
+            return self
+        missing = []
+        if self.SOCKETIO_ASYNC_MODE != "gevent":
+            missing.append("SOCKETIO_ASYNC_MODE=gevent")
+        if self.REDIS_URL.startswith("memory"):
+            missing.append("a redis:// REDIS_URL")
+        if not self.SOCKETIO_MESSAGE_QUEUE:
+            missing.append("SOCKETIO_MESSAGE_QUEUE")
+        if missing:
+            raise ValueError("SERVER_WORKERS > 1 needs " + ", ".join(missing))
         return self
 
     @model_validator(mode="after")

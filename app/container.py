@@ -119,7 +119,7 @@ def build_container(
         settings.CREDITS_COST_CACHED, settings.CREDITS_COST_GENERATED, settings.CREDITS_COST_VOICE
     )
     rules = AdmissionRules(prices, cache, generation.can_try, refusal_text)
-    scheduler = Scheduler(start_task)
+    scheduler = Scheduler(start_task, tick_s=settings.STREAM_TICK_MS / 1000.0)
     worker = Worker(start_task)
     interactions = Interactions(
         uow_factory=uow,

@@ -28,6 +28,9 @@ class PlannedEvent:
     weight: float
     step_index: int
     chunk_index: int  # last chunk sent of this step after this event (-1 = none)
+    # A transport's encoding of the payload, made once and kept with the event (a cached
+    # answer's events are shared by every stream of it): not part of the plan itself.
+    encoded: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def split_words(content: str) -> list[str]:

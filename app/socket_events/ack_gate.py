@@ -14,13 +14,13 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-Send = Callable[[str, str, dict[str, Any]], None]
+Send = Callable[[str, str, Any], None]
 
 
 class AckGate:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._held: dict[str, tuple[int, list[tuple[str, dict[str, Any]]]]] = {}
+        self._held: dict[str, tuple[int, list[tuple[str, Any]]]] = {}
         self._mine: dict[int, list[str]] = {}
 
     def hold(self, sid: str) -> None:
@@ -30,7 +30,7 @@ class AckGate:
             self._held[sid] = (count + 1, queued)
             self._mine.setdefault(threading.get_ident(), []).append(sid)
 
-    def defer(self, sid: str, event: str, payload: dict[str, Any]) -> bool:
+    def defer(self, sid: str, event: str, payload: Any) -> bool:
         """Queue the event if `sid` is held; False if it may go out now."""
         with self._lock:
             held = self._held.get(sid)
@@ -43,7 +43,7 @@ class AckGate:
         """The dispatch of this thread's handler returned: flush what it held."""
         with self._lock:
             sids = self._mine.pop(threading.get_ident(), [])
-            ready: list[tuple[str, list[tuple[str, dict[str, Any]]]]] = []
+            ready: list[tuple[str, list[tuple[str, Any]]]] = []
             for sid in sids:
                 count, queued = self._held[sid]
                 if count > 1:

@@ -2,7 +2,10 @@
 the earliest deadline and lets every due stream send what is due.
 
 Instead of a greenlet (or thread) and a timer per stream, which is what costs the
-most memory and CPU with many paced streams.
+most memory and CPU with many paced streams. Between two passes it waits at least
+`tick_s`, so the events that fall due together go out in one pass (each at most one
+tick late; pacing is by deadline, so lateness never accumulates); a stream that must
+start now (a new question, a resume, a rewind) wakes it at once.
 """
 
 from __future__ import annotations
@@ -21,14 +24,21 @@ from app.streaming.stream import LiveStream
 log = structlog.get_logger(__name__)
 
 IDLE_WAIT_S = 1.0
+DEFAULT_TICK_S = 0.005
 
 
 class Scheduler:
     def __init__(
-        self, start_task: Callable[..., Any], clock: Callable[[], float] = time.monotonic
+        self,
+        start_task: Callable[..., Any],
+        clock: Callable[[], float] = time.monotonic,
+        tick_s: float = DEFAULT_TICK_S,
     ) -> None:
         self._start_task = start_task
         self._clock = clock
+        self._tick_s = tick_s
+        self._next_pass = 0.0  # no pass before this, unless a stream must start now
+        self._urgent = False
         self._heap: list[tuple[float, int, LiveStream]] = []
         self._order = itertools.count()
         self._cond = threading.Condition()
@@ -41,10 +51,12 @@ class Scheduler:
         with self._cond:
             stream.due_at = when
             heapq.heappush(self._heap, (when, next(self._order), stream))
+            if at is None:
+                self._urgent = True
             if not self._running:
                 self._running = True
                 self._start_task(self._run)
-            elif self._heap[0][2] is stream:
+            elif at is None or self._heap[0][2] is stream:
                 self._cond.notify()
 
     def stop(self) -> None:
@@ -61,7 +73,10 @@ class Scheduler:
         with self._cond:
             while not self._stopping:
                 now = self._clock()
-                if self._heap and self._heap[0][0] <= now:
+                ready = self._urgent or now >= self._next_pass
+                if ready and self._heap and self._heap[0][0] <= now:
+                    self._urgent = False
+                    self._next_pass = now + self._tick_s
                     due = []
                     while self._heap and self._heap[0][0] <= now:
                         at, _, stream = heapq.heappop(self._heap)
@@ -69,7 +84,10 @@ class Scheduler:
                             stream.due_at = None
                             due.append(stream)
                     return due
-                self._cond.wait(self._heap[0][0] - now if self._heap else IDLE_WAIT_S)
+                if not self._heap:
+                    self._cond.wait(IDLE_WAIT_S)
+                else:
+                    self._cond.wait(max(self._heap[0][0], self._next_pass) - now)
             return []
 
     def _run(self) -> None:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from app.domain.event_plan import GENERATED_UNIT_MS, EventPlan, PlannedEvent, unit_ms
 from app.domain.explanation import Explanation
 from app.domain.records import StreamState
-from app.streaming.ports import Transport
+from app.streaming.ports import Transport, planned_payload
 
 WAITING_PHRASES = (
     "Estoy pensando en la mejor forma de explicártelo…",
@@ -203,10 +203,12 @@ class LiveStream:
 
     def _send(self, seq: int, event: PlannedEvent) -> None:
         assert self.sid is not None
-        payload = {"interaction_id": self.interaction_id, "seq": seq, **event.payload}
         if event.name == "explanation_complete":
+            payload = planned_payload(event, self.interaction_id, seq)
             payload["duration_ms"] = int((self.clock() - self.started_at) * 1000)
-        self.transport.send(self.sid, event.name, payload)
+            self.transport.send(self.sid, event.name, payload)
+        else:
+            self.transport.send_planned(self.sid, event, self.interaction_id, seq)
         self.next_seq = seq + 1
         self.step_index, self.chunk_index = event.step_index, event.chunk_index
         if event.name == "explanation_start":

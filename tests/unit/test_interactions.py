@@ -24,6 +24,7 @@ from app.domain.pricing import Prices
 from app.domain.questions import GenerationContext, Question
 from app.repositories.redis.generation_feeds import GenerationFeedRepository
 from app.repositories.redis.sessions import SessionRepository
+from app.streaming.ports import planned_payload
 from app.streaming.scheduler import Scheduler
 from app.use_cases.admission import AdmissionRules, Admit, Admitted, admit
 from app.use_cases.background import Worker
@@ -52,6 +53,9 @@ class Recorder:
         with self.cond:
             self.sent.append((sid, event, dict(payload)))
             self.cond.notify_all()
+
+    def send_planned(self, sid: str, event: Any, interaction_id: str, seq: int) -> None:
+        self.send(sid, event.name, planned_payload(event, interaction_id, seq))
 
     def send_error(self, sid: str, error: Refused) -> None:
         self.send(sid, "error", {"code": error.code, "interaction_id": error.interaction_id})

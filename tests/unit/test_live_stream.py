@@ -20,6 +20,7 @@ import pytest
 from app.domain.explanation import Explanation, Step
 from app.domain.records import StreamState
 from app.socket_events.ack_gate import AckGate
+from app.streaming.ports import planned_payload
 from app.streaming.scheduler import Scheduler
 from app.streaming.stream import LiveStream, build_plan
 
@@ -56,6 +57,9 @@ class Recorder:
         with self.cond:
             self.sent.append((event, dict(payload), sid, time.monotonic()))
             self.cond.notify_all()
+
+    def send_planned(self, sid: str, event: Any, interaction_id: str, seq: int) -> None:
+        self.send(sid, event.name, planned_payload(event, interaction_id, seq))
 
     def sequenced(self) -> list[Sent]:
         with self.cond:
@@ -257,6 +261,9 @@ def test_first_event_waits_for_the_ack(env: Env) -> None:
         def send(self, sid: str, event: str, payload: dict[str, Any]) -> None:
             if not gate.defer(sid, event, payload):
                 socket.send(sid, event, payload)
+
+        def send_planned(self, sid: str, event: Any, interaction_id: str, seq: int) -> None:
+            self.send(sid, event.name, planned_payload(event, interaction_id, seq))
 
     stream, _ = env.stream(0.001, transport=GatedTransport())
     gate.hold("sid-1")  # the ask_question handler runs on this thread

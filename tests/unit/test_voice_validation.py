@@ -40,6 +40,7 @@ from app.repositories.sql import SqliteDatabase
 from app.repositories.unit_of_work import RedisRepositories, StoreUnitOfWork
 from app.socket_events.messages import MESSAGES, describe
 from app.socket_events.parsing import parse
+from app.streaming.ports import planned_payload
 from app.use_cases.admission import AdmissionRules, Admit, Admitted
 from app.use_cases.credits import CreditNote
 from app.use_cases.identity import Caller
@@ -153,6 +154,9 @@ class RecordingTransport:
 
     def send(self, sid: str, event: str, payload: dict[str, Any]) -> None:
         self.emitted.append((event, payload, sid))
+
+    def send_planned(self, sid: str, event: Any, interaction_id: str, seq: int) -> None:
+        self.send(sid, event.name, planned_payload(event, interaction_id, seq))
 
     def send_error(self, sid: str, error: Refused) -> None:
         self.emitted.append(("error", {"code": error.code}, sid))
