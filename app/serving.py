@@ -11,9 +11,11 @@ small buffer. After start-up, the objects the app made are frozen out of the
 garbage collector's sight and its young generation is allowed to grow, so a
 collection no longer walks the whole heap every few hundred allocations.
 
-With several workers, the kernel spreads the connections over them; a websocket
-connection stays on the worker that accepted it, so websocket-only clients need no
-sticky routing. The workers share Redis (the message queue, sessions, stream
+With several workers, each binds its own listening socket to the same port with
+SO_REUSEPORT and the kernel spreads new connections evenly over them (one shared
+socket would let whichever worker wakes first take nearly all of them while the
+load is light); a websocket connection stays on the worker that accepted it, so
+websocket-only clients need no sticky routing. The workers share Redis (the message queue, sessions, stream
 positions) and the database, exactly as instances on several machines do.
 """
 
@@ -58,23 +60,32 @@ def websocket_handler() -> type:
     return Handler
 
 
-def listen(host: str, port: int) -> Any:
+def listen(host: str, port: int, reuse_port: bool = False) -> Any:
     from gevent import socket as gsocket
 
     listener = gsocket.socket(gsocket.AF_INET, gsocket.SOCK_STREAM)
     listener.setsockopt(gsocket.SOL_SOCKET, gsocket.SO_REUSEADDR, 1)
+    if reuse_port:
+        listener.setsockopt(gsocket.SOL_SOCKET, gsocket.SO_REUSEPORT, 1)
     listener.bind((host, port))
     listener.listen(LISTEN_BACKLOG)
     return listener
 
 
 def serve_gevent(app_factory: Callable[[], Flask], host: str, port: int, workers: int) -> None:
-    """Serve on one listening socket from `workers` processes (forked after it is bound)."""
+    """Serve from `workers` processes, each on its own SO_REUSEPORT socket of the port."""
     from gevent import pywsgi
 
-    listener = listen(host, port)
+    # Bound before forking, so a port in use fails here; with workers, closed again
+    # (a socket nobody accepts on would still be handed connections).
+    listener = listen(host, port, reuse_port=workers > 1)
+    if workers > 1:
+        listener.close()
 
     def run_one() -> None:
+        nonlocal listener
+        if workers > 1:
+            listener = listen(host, port, reuse_port=True)
         app = app_factory()
         tune_gc()
         pywsgi.WSGIServer(
