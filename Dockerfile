@@ -29,15 +29,13 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-# One worker process (Socket.IO sessions live in it; scale out with more containers behind
-# sticky sessions and SOCKETIO_MESSAGE_QUEUE) on gevent: bench/bench_streams.py measured
-# twice the concurrent paced streams of threading mode on the same machine (600 vs 300). The gevent worker
-# monkey-patches before loading wsgi.py (which patches too when loaded another way);
-# --worker-connections caps open sockets (gunicorn's default is 1000).
-# --no-control-socket: gunicorn 27 would otherwise open a socket under ~/.gunicorn.
-# Extra flags can be added at run time through GUNICORN_CMD_ARGS. To go back to threads:
-# SOCKETIO_ASYNC_MODE=threading and `--worker-class gthread --threads 100`.
-ENV SOCKETIO_ASYNC_MODE=gevent
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "1", "--worker-class", "gevent", \
-     "--worker-connections", "2000", "--no-control-socket", "--timeout", "120", \
-     "--graceful-timeout", "30", "--access-logfile", "-", "wsgi:app"]
+# `python run.py` serves as measured in the README's benchmark: gevent's pywsgi with
+# gevent-websocket's handler, SERVER_WORKERS processes on one port (SO_REUSEPORT), each a
+# whole instance sharing Redis (message queue, sessions, stream positions) and Postgres.
+# Set SERVER_WORKERS to the container's cores; websocket-only clients need no sticky
+# routing between the workers. SIGTERM pauses every stream at a resumable position.
+# gunicorn works too (the image has it): GeventWebSocketWorker, one worker per process:
+#   gunicorn -k geventwebsocket.gunicorn.workers.GeventWebSocketWorker -w 1 wsgi:app
+ENV SOCKETIO_ASYNC_MODE=gevent \
+    SERVER_WORKERS=1
+CMD ["python", "run.py"]
