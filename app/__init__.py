@@ -53,10 +53,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         engineio_logger=False,
         json=None,
     )
+    from app.socket_events.event_context import add_socketio_rule
     from app.socket_events.event_guard import install as install_event_guard
     from app.socket_events.size_guard import SizeLimits
     from app.socket_events.size_guard import install as install_size_guard
 
+    add_socketio_rule(app)
     install_event_guard(socketio.server)
     install_size_guard(socketio.server, SizeLimits.from_settings(settings))
     if origins:
