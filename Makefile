@@ -17,7 +17,7 @@ export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: help venv install install-dev run test test-unit lint lint-static format \
-	services requirements docker-build clean
+	services requirements docker-build clean bench-peers
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -66,6 +66,10 @@ test: install-dev lint-static lint services ## Static checks, black, ruff, then 
 
 test-unit: install-dev ## Only the fast unit tests (no PostgreSQL/Redis needed)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# N and WORKERS as in bench/peers.sh, e.g. `make bench-peers N="1 200 500 1000" WORKERS=1`.
+bench-peers: install ## Streaming capacity side by side with the Node socket.io peer (../shared/peers)
+	WORKERS=$(or $(WORKERS),1) bash bench/peers.sh $(N)
 
 requirements: ## Regenerate requirements*.txt from the pins in pyproject.toml
 	$(PYTHON) scripts/sync_requirements.py

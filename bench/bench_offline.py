@@ -3,8 +3,8 @@
 Every computable question of tests/data/exam_questions/ goes through `offline_engines()`
 as the flow uses them: `can_answer` on each engine in order (the cheap check that runs
 on every cache miss), then `generate` (solving in the forked time budget, layout, SymPy
-checks) until its first step. That time, plus the flow's own work (~10-30 ms, see
-bench_streams.py), is what the student waits for `explanation_start`; the goal is
+checks) until its first step. That time, plus the flow's own work (a few ms, see
+bench/peers.sh), is what the student waits for `explanation_start`; the goal is
 explanation_start <= 1 s at p95. Several rounds over the set; one sequential client on
 this machine's cores.
 
