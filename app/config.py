@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     REDIS_POOL_TIMEOUT_S: float = Field(default=5.0, gt=0)
     DATABASE_CONNECT_TIMEOUT_S: int = Field(default=3, ge=2)
     DATABASE_POOL_TIMEOUT_S: float = Field(default=3.0, gt=0)
+    DATABASE_POOL_SIZE: int = Field(default=20, ge=1, le=500)
     READINESS_TIMEOUT_S: float = Field(default=1.5, gt=0, le=30)
     WEB_CLIENT_ENABLED: bool | None = None
     LOG_LEVEL: str = "INFO"

@@ -93,7 +93,9 @@ def build_container(
 ) -> Container:
     """`gate` and `transport` are the Socket.IO side (`app.socket_events`), made by the app."""
     redis_timeouts = RedisTimeouts.from_settings(settings)
-    db = open_database(settings.DATABASE_URL, PoolTimeouts.from_settings(settings))
+    db = open_database(
+        settings.DATABASE_URL, PoolTimeouts.from_settings(settings), settings.DATABASE_POOL_SIZE
+    )
     client = make_redis(settings.REDIS_URL, redis_timeouts)
     storage = make_storage(settings.REDIS_URL, redis_timeouts)
     feeds = GenerationFeedRepository(client, lock_ttl_s=int(settings.AI_TIMEOUT_S * 3) + 60)

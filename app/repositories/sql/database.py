@@ -333,12 +333,14 @@ def sqlite_path_from_url(database_url: str) -> str:
 
 
 def open_database(
-    database_url: str, timeouts: PoolTimeouts | None = None
+    database_url: str, timeouts: PoolTimeouts | None = None, pool_size: int = 10
 ) -> PostgresDatabase | SqliteDatabase:
     """The backend the URL names: postgresql:// or postgres:// → Postgres, sqlite:/// → SQLite."""
     scheme = database_url.split("://", 1)[0].lower()
     if scheme in ("postgresql", "postgres"):
-        return PostgresDatabase(database_url, timeouts=timeouts)
+        return PostgresDatabase(
+            database_url, min_size=min(2, pool_size), max_size=pool_size, timeouts=timeouts
+        )
     if scheme == "sqlite":
         return SqliteDatabase(sqlite_path_from_url(database_url))
     raise ValueError(f"unsupported DATABASE_URL scheme {scheme!r}")
