@@ -55,6 +55,24 @@ def websocket_handler() -> type:
                 rfile = sock.makefile("rb", READ_BUFFER_BYTES)
             super().__init__(sock, address, server, rfile)
 
+        def run_application(self) -> None:
+            """A connection that was upgraded is never read as HTTP again.
+
+            pywsgi's keep-alive loop reads the next request line from the socket after
+            the application returns. Once the websocket has ended, whatever the peer
+            still sends (its close frame, `\x88\x82...`) would be parsed as a request
+            and logged as `Invalid HTTP method`; the connection is closed instead.
+            """
+            try:
+                super().run_application()
+            finally:
+                if "wsgi.websocket_version" in self.environ or self.code == 101:
+                    self.close_connection = True
+
+        def log_request(self) -> None:
+            """No access lines: the server runs with `log=None`, which gevent-websocket's
+            own `log_request` ignores (it writes every HTTP request to the root logger)."""
+
     return Handler
 
 
