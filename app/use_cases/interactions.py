@@ -22,7 +22,7 @@ from app.repositories.redis.sessions import Session
 from app.streaming.ports import Transport
 from app.streaming.scheduler import Scheduler
 from app.streaming.stream import LiveStream
-from app.use_cases import credits, settlement
+from app.use_cases import credits, lifecycle_log, settlement
 from app.use_cases.admission import Admit, Admitted
 from app.use_cases.background import Worker
 from app.use_cases.identity import Caller
@@ -132,6 +132,7 @@ class Interactions:
                 self._end(caller.session_id, old, caller.sid, "replaced", clear=False)
             self.sessions.start_stream(state)
             stream = self.streams.new(state, admitted.cached, self)
+            stream.received_at = cmd.received_at
             self._entries[caller.session_id] = stream
             stream.play(caller.sid)
         if admitted.leads_generation:
@@ -179,13 +180,13 @@ class Interactions:
     def started(self, stream: LiveStream) -> None:
         if not getattr(stream, "marked_started", False):
             stream.marked_started = True  # type: ignore[attr-defined]
-            self.worker.submit(self._mark_started, stream.interaction_id)
+            self.worker.submit(self._mark_started, stream, lifecycle_log.since(stream.received_at))
 
     def step_done(self, stream: LiveStream) -> None:
         self.worker.submit(self._persist, stream)
 
     def completed(self, stream: LiveStream) -> None:
-        self.worker.submit(self._close, stream, "completed")
+        self.worker.submit(self._complete, stream, lifecycle_log.since(stream.received_at))
 
     def failed(self, stream: LiveStream, code: str) -> None:
         if stream.sid:
@@ -196,7 +197,7 @@ class Interactions:
                 text=stream.error_text,
             )
             self.transport.send_error(stream.sid, error)
-        self.worker.submit(self._fail, stream, code)
+        self.worker.submit(self._fail, stream, code, lifecycle_log.since(stream.received_at))
 
     # -- inside ----------------------------------------------------------------------
 
@@ -236,6 +237,7 @@ class Interactions:
         """Stopped by the user or replaced: it stays charged."""
         if isinstance(entry, LiveStream):
             entry.stop()
+        lifecycle_log.stream_line("explanation_stopped", entry, reason=reason)
         self._entries.pop(session_id, None)
         self.transport.send(
             sid, "explanation_stopped", {"interaction_id": entry.interaction_id, "reason": reason}
@@ -255,26 +257,32 @@ class Interactions:
                 stream.state.session_id, stream.interaction_id, *position, paused
             )
 
-    def _close(self, stream: LiveStream, status: str) -> None:
-        self._settle(stream.interaction_id, status)
+    def _complete(self, stream: LiveStream, ms: int | None) -> None:
+        self._settle(stream.interaction_id, "completed")
         self._release(stream)
+        lifecycle_log.stream_line("explanation_completed", stream, ms, events=len(stream.plan))
 
-    def _fail(self, stream: LiveStream, code: str) -> None:
+    def _fail(self, stream: LiveStream, code: str, ms: int | None) -> None:
         with self.uow_factory() as uow:
             notes = settlement.fail(uow, stream.state.user_id, stream.interaction_id, code)
             uow.commit()
         for note in notes:
             self.transport.notify_credits(stream.state.user_id, note)
         self._release(stream)
+        refunded = sum(note.delta for note in notes)
+        lifecycle_log.stream_line(
+            "explanation_failed", stream, ms, code=code, credits_refunded=refunded
+        )
 
     def _settle(self, interaction_id: str, status: str) -> None:
         with self.uow_factory() as uow:
             settlement.close(uow, interaction_id, status)
             uow.commit()
 
-    def _mark_started(self, interaction_id: str) -> None:
+    def _mark_started(self, stream: LiveStream, ms: int | None) -> None:
+        lifecycle_log.stream_line("explanation_first_event", stream, ms)
         with self.uow_factory() as uow:
-            uow.interactions.update(interaction_id, first_event_at=settlement.now())
+            uow.interactions.update(stream.interaction_id, first_event_at=settlement.now())
             uow.commit()
 
     def _release(self, stream: LiveStream) -> None:
