@@ -25,6 +25,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -33,6 +34,7 @@ from flask import Flask
 READ_BUFFER_BYTES = 1024  # a websocket connection reads small frames; io's default is 8 KiB
 LISTEN_BACKLOG = 2048
 GC_YOUNG_THRESHOLD = 50_000
+SUPERVISE_POLL_S = 0.01
 
 
 def tune_gc() -> None:
@@ -86,18 +88,30 @@ def listen(host: str, port: int) -> Any:
     return listener
 
 
-def serve_gevent(app_factory: Callable[[], Flask], host: str, port: int, workers: int) -> None:
+def serve_gevent(
+    app_factory: Callable[[], Flask],
+    host: str,
+    port: int,
+    workers: int,
+    shutdown_timeout_s: float = 1.0,
+) -> None:
     """Serve on one listening socket from `workers` processes (forked after it is bound)."""
     from gevent import pywsgi
 
     listener = listen(host, port)
 
     def run_one() -> None:
+        import gevent
+
+        from app.shutdown import install_gevent
+
         app = app_factory()
         tune_gc()
-        pywsgi.WSGIServer(
-            listener, app, handler_class=websocket_handler(), log=None
-        ).serve_forever()
+        server = pywsgi.WSGIServer(listener, app, handler_class=websocket_handler(), log=None)
+        install_gevent(app, server)
+        server.serve_forever()
+        # Closed by the graceful stop, which exits the process when it is done.
+        gevent.sleep(app.extensions["guia"].settings.SHUTDOWN_TIMEOUT_S + 1)
 
     if workers <= 1:
         run_one()
@@ -112,18 +126,37 @@ def serve_gevent(app_factory: Callable[[], Flask], host: str, port: int, workers
                 os._exit(0)
         children.append(pid)
 
+    listener.close()  # the children hold it; the parent accepts nothing
+    sys.exit(supervise(children, shutdown_timeout_s))
+
+
+def supervise(children: list[int], shutdown_timeout_s: float) -> int:
+    """Forward SIGTERM/SIGINT to every worker (each stops gracefully) and wait for them;
+    a worker still alive `shutdown_timeout_s` + 0.5 s after the signal is killed."""
+    deadline: list[float] = []
+
     def forward(signum: int, _frame: Any) -> None:
+        if not deadline:
+            deadline.append(time.monotonic() + shutdown_timeout_s + 0.5)
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
-    status = 0
-    for child in children:
-        _, code = os.waitpid(child, 0)
-        status = status or os.waitstatus_to_exitcode(code)
-    sys.exit(max(0, status))
+    status, alive = 0, set(children)
+    while alive:
+        for child in list(alive):
+            pid, code = os.waitpid(child, os.WNOHANG)
+            if pid:
+                alive.discard(child)
+                status = status or max(0, os.waitstatus_to_exitcode(code))
+        if alive and deadline and time.monotonic() > deadline[0]:
+            for child in alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
+        time.sleep(SUPERVISE_POLL_S)
+    return status
 
 
 def main() -> None:
@@ -140,9 +173,12 @@ def main() -> None:
         flush=True,
     )
     if settings.SOCKETIO_ASYNC_MODE == "gevent":
-        serve_gevent(create_app, settings.HOST, settings.PORT, workers)
+        serve_gevent(create_app, settings.HOST, settings.PORT, workers, settings.SHUTDOWN_TIMEOUT_S)
         return
+    from app.shutdown import install_threading
+
     app = create_app()
+    install_threading(app)
     socketio.run(
         app,
         host=settings.HOST,

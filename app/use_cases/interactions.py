@@ -12,29 +12,21 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from app.domain.commands import PauseExplanation, ResumeExplanation, StopExplanation
 from app.domain.errors import Refused
 from app.domain.records import StreamState
 from app.repositories.interfaces import StoreUnitOfWork
 from app.repositories.redis.sessions import Session
-from app.streaming.ports import Transport
 from app.streaming.scheduler import Scheduler
 from app.streaming.stream import LiveStream
-from app.use_cases import credits, lifecycle_log, settlement
+from app.use_cases import lifecycle_log, settlement
 from app.use_cases.admission import Admit, Admitted
 from app.use_cases.background import Worker
 from app.use_cases.identity import Caller
+from app.use_cases.notifier import Notifier
 from app.use_cases.stream_factory import StreamFactory
-
-
-class Notifier(Transport, Protocol):
-    """The transport, plus the two messages that are not stream events."""
-
-    def send_error(self, sid: str, error: Refused) -> None: ...
-    def notify_credits(self, user_id: str, note: credits.CreditNote) -> None: ...
-
 
 Entry = LiveStream | StreamState
 LOCK_STRIPES = 256
@@ -175,6 +167,25 @@ class Interactions:
             self._end(caller.session_id, entry, caller.sid, "user", clear=True)
             return {"interaction_id": entry.interaction_id}
 
+    def pause_all(self, reason: str = "shutdown") -> int:
+        """Pause every live stream at its last event sent and record it now (not through
+        the worker): a reconnect resumes exactly there. Stop the scheduler first."""
+        paused = 0
+        for session_id, entry in list(self._entries.items()):
+            if not isinstance(entry, LiveStream):
+                continue
+            with self._lock(session_id):
+                if entry.finished or self._entries.get(session_id) is not entry:
+                    continue
+                playing = not entry.paused
+                position = entry.pause()
+                self._persist(entry)
+                if playing and entry.sid:
+                    self.transport.send(entry.sid, "explanation_paused", position)
+                lifecycle_log.stream_line("explanation_paused", entry, reason=reason)
+                paused += 1
+        return paused
+
     # -- what the streams report (StreamSink) ---------------------------------------
 
     def started(self, stream: LiveStream) -> None:
@@ -263,9 +274,8 @@ class Interactions:
         lifecycle_log.stream_line("explanation_completed", stream, ms, events=len(stream.plan))
 
     def _fail(self, stream: LiveStream, code: str, ms: int | None) -> None:
-        with self.uow_factory() as uow:
-            notes = settlement.fail(uow, stream.state.user_id, stream.interaction_id, code)
-            uow.commit()
+        user_id = stream.state.user_id
+        notes = settlement.fail_now(self.uow_factory, user_id, stream.interaction_id, code)
         for note in notes:
             self.transport.notify_credits(stream.state.user_id, note)
         self._release(stream)
@@ -275,15 +285,11 @@ class Interactions:
         )
 
     def _settle(self, interaction_id: str, status: str) -> None:
-        with self.uow_factory() as uow:
-            settlement.close(uow, interaction_id, status)
-            uow.commit()
+        settlement.close_now(self.uow_factory, interaction_id, status)
 
     def _mark_started(self, stream: LiveStream, ms: int | None) -> None:
         lifecycle_log.stream_line("explanation_first_event", stream, ms)
-        with self.uow_factory() as uow:
-            uow.interactions.update(stream.interaction_id, first_event_at=settlement.now())
-            uow.commit()
+        settlement.mark_started(self.uow_factory, stream.interaction_id)
 
     def _release(self, stream: LiveStream) -> None:
         session_id = stream.state.session_id

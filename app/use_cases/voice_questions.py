@@ -25,7 +25,8 @@ from app.repositories.interfaces import StoreUnitOfWork
 from app.use_cases import credits
 from app.use_cases.admission import AdmissionRules, Admit, Admitted, admit
 from app.use_cases.identity import Caller
-from app.use_cases.interactions import Interactions, Notifier
+from app.use_cases.interactions import Interactions
+from app.use_cases.notifier import Notifier
 from app.use_cases.voice_clips import Clip, VoiceClips
 
 log = structlog.get_logger(__name__)
