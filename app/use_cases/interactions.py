@@ -10,6 +10,7 @@ streamed it, its last known state from Redis ("dormant").
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -168,9 +169,10 @@ class Interactions:
             return {"interaction_id": entry.interaction_id}
 
     def pause_all(self, reason: str = "shutdown") -> int:
-        """Pause every live stream at its last event sent and record it now (not through
-        the worker): a reconnect resumes exactly there. Stop the scheduler first."""
-        paused = 0
+        """Pause every live stream at its last event sent and record it now (pipelined,
+        not through the worker): a reconnect resumes exactly there. Stop the scheduler
+        first. Returns how many were paused."""
+        paused = []
         for session_id, entry in list(self._entries.items()):
             if not isinstance(entry, LiveStream):
                 continue
@@ -179,12 +181,20 @@ class Interactions:
                     continue
                 playing = not entry.paused
                 position = entry.pause()
-                self._persist(entry)
                 if playing and entry.sid:
                     self.transport.send(entry.sid, "explanation_paused", position)
-                lifecycle_log.stream_line("explanation_paused", entry, reason=reason)
-                paused += 1
-        return paused
+                paused.append(entry)
+        with contextlib.ExitStack() as turns:  # a worker's write cannot land after ours
+            rows = []
+            for stream in paused:
+                turns.enter_context(stream.persist_lock)
+                with stream.lock:
+                    rows.append((stream.state.session_id, stream.interaction_id,
+                                 stream.next_seq, stream.step_index, stream.chunk_index, True))  # fmt: skip
+            self.sessions.save_positions(rows)
+        for stream in paused:
+            lifecycle_log.stream_line("explanation_paused", stream, reason=reason)
+        return len(paused)
 
     # -- what the streams report (StreamSink) ---------------------------------------
 
