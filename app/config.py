@@ -64,6 +64,7 @@ class Settings(BaseSettings):
     STREAM_PACE: float = Field(default=1, ge=0)
     STREAM_TICK_MS: float = Field(default=5, ge=0, le=50)
     SERVER_WORKERS: int = Field(default=1, ge=1, le=64)
+    SHUTDOWN_TIMEOUT_S: float = Field(default=1.0, gt=0, le=30)
     RATE_LIMIT_QUESTIONS: str = "10/minute;200/day"
     RATE_LIMIT_CONNECTIONS: str = "60/minute"
     CREDITS_COST_CACHED: int = Field(default=1, ge=0)

@@ -29,7 +29,8 @@ from app.streaming.scheduler import Scheduler
 from app.use_cases.admission import AdmissionRules
 from app.use_cases.background import Worker
 from app.use_cases.generation import Generation
-from app.use_cases.interactions import Interactions, Notifier
+from app.use_cases.interactions import Interactions
+from app.use_cases.notifier import Notifier
 from app.use_cases.stream_factory import StreamFactory
 from app.use_cases.voice_clips import VoiceClips, VoiceLimits
 from app.use_cases.voice_questions import Transcribing, VoiceQuestions

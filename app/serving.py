@@ -27,6 +27,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +39,7 @@ LISTEN_BACKLOG = 2048
 # 14-46 ms at 500 streams, the p99 of an ask), full ones only after 100 middle ones:
 # what reaches the old generation here is connections and plans, nearly never garbage.
 GC_THRESHOLDS = (5_000, 10, 100)
+SUPERVISE_POLL_S = 0.01
 
 
 def tune_gc() -> None:
@@ -59,6 +61,24 @@ def websocket_handler() -> type:
                 rfile = sock.makefile("rb", READ_BUFFER_BYTES)
             super().__init__(sock, address, server, rfile)
 
+        def run_application(self) -> None:
+            """A connection that was upgraded is never read as HTTP again.
+
+            pywsgi's keep-alive loop reads the next request line from the socket after
+            the application returns. Once the websocket has ended, whatever the peer
+            still sends (its close frame, `\x88\x82...`) would be parsed as a request
+            and logged as `Invalid HTTP method`; the connection is closed instead.
+            """
+            try:
+                super().run_application()
+            finally:
+                if "wsgi.websocket_version" in self.environ or self.code == 101:
+                    self.close_connection = True
+
+        def log_request(self) -> None:
+            """No access lines: the server runs with `log=None`, which gevent-websocket's
+            own `log_request` ignores (it writes every HTTP request to the root logger)."""
+
     return Handler
 
 
@@ -74,7 +94,13 @@ def listen(host: str, port: int, reuse_port: bool = False) -> Any:
     return listener
 
 
-def serve_gevent(app_factory: Callable[[], Flask], host: str, port: int, workers: int) -> None:
+def serve_gevent(
+    app_factory: Callable[[], Flask],
+    host: str,
+    port: int,
+    workers: int,
+    shutdown_timeout_s: float = 1.0,
+) -> None:
     """Serve from `workers` processes, each on its own SO_REUSEPORT socket of the port."""
     from gevent import pywsgi
 
@@ -85,14 +111,20 @@ def serve_gevent(app_factory: Callable[[], Flask], host: str, port: int, workers
         listener.close()
 
     def run_one() -> None:
+        import gevent
+
+        from app.shutdown import install_gevent
+
         nonlocal listener
         if workers > 1:
             listener = listen(host, port, reuse_port=True)
         app = app_factory()
         tune_gc()
-        pywsgi.WSGIServer(
-            listener, app, handler_class=websocket_handler(), log=None
-        ).serve_forever()
+        server = pywsgi.WSGIServer(listener, app, handler_class=websocket_handler(), log=None)
+        install_gevent(app, server)
+        server.serve_forever()
+        # Closed by the graceful stop, which exits the process when it is done.
+        gevent.sleep(app.extensions["guia"].settings.SHUTDOWN_TIMEOUT_S + 1)
 
     if workers <= 1:
         run_one()
@@ -107,18 +139,36 @@ def serve_gevent(app_factory: Callable[[], Flask], host: str, port: int, workers
                 os._exit(0)
         children.append(pid)
 
+    sys.exit(supervise(children, shutdown_timeout_s))
+
+
+def supervise(children: list[int], shutdown_timeout_s: float) -> int:
+    """Forward SIGTERM/SIGINT to every worker (each stops gracefully) and wait for them;
+    a worker still alive `shutdown_timeout_s` + 0.5 s after the signal is killed."""
+    deadline: list[float] = []
+
     def forward(signum: int, _frame: Any) -> None:
+        if not deadline:
+            deadline.append(time.monotonic() + shutdown_timeout_s + 0.5)
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signum)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
-    status = 0
-    for child in children:
-        _, code = os.waitpid(child, 0)
-        status = status or os.waitstatus_to_exitcode(code)
-    sys.exit(max(0, status))
+    status, alive = 0, set(children)
+    while alive:
+        for child in list(alive):
+            pid, code = os.waitpid(child, os.WNOHANG)
+            if pid:
+                alive.discard(child)
+                status = status or max(0, os.waitstatus_to_exitcode(code))
+        if alive and deadline and time.monotonic() > deadline[0]:
+            for child in alive:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child, signal.SIGKILL)
+        time.sleep(SUPERVISE_POLL_S)
+    return status
 
 
 def main() -> None:
@@ -135,9 +185,12 @@ def main() -> None:
         flush=True,
     )
     if settings.SOCKETIO_ASYNC_MODE == "gevent":
-        serve_gevent(create_app, settings.HOST, settings.PORT, workers)
+        serve_gevent(create_app, settings.HOST, settings.PORT, workers, settings.SHUTDOWN_TIMEOUT_S)
         return
+    from app.shutdown import install_threading
+
     app = create_app()
+    install_threading(app)
     socketio.run(
         app,
         host=settings.HOST,

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 from pydantic_core import PydanticCustomError
 
-from app.domain.questions import GenerationContext, Question, question_problem
+from app.domain.questions import GenerationContext, Question, question_problem, question_text
 
 AUDIO_FORMATS = ("webm", "ogg", "wav", "mp3", "m4a")
 MAX_REQUEST_ID_CHARS = 64
@@ -21,7 +21,7 @@ MAX_ID_CHARS = 64
 
 
 def _question(raw: str) -> Question:
-    text = raw.strip()
+    text = question_text(raw)
     problem = question_problem(text)
     if problem:
         raise PydanticCustomError(problem, problem)
@@ -29,7 +29,10 @@ def _question(raw: str) -> Question:
 
 
 QuestionText = Annotated[StrictStr, AfterValidator(_question)]
-RequestId = Annotated[StrictStr, Field(min_length=1, max_length=MAX_REQUEST_ID_CHARS)]
+# A request id is stored with the interaction: no NUL (see `question_text`).
+RequestId = Annotated[
+    StrictStr, Field(min_length=1, max_length=MAX_REQUEST_ID_CHARS, pattern=r"^[^\x00]*$")
+]
 ObjectId = Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_CHARS)]
 
 

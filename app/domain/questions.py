@@ -10,6 +10,12 @@ from app.utils.text_processing import question_key
 MAX_QUESTION_CHARS = 1000
 
 
+def question_text(raw: str) -> str:
+    """The text of a question as asked: trimmed, without NUL characters (no text
+    column takes them, Postgres refuses the row; no student types them)."""
+    return raw.replace("\x00", "").strip()
+
+
 def question_problem(text: str) -> str | None:
     """The protocol's code for a question text that cannot be asked (after trimming)."""
     if not text:

@@ -24,6 +24,7 @@ from app.extensions import socketio
 from app.request_ids import bind_connection
 from app.socket_events.messages import error_payload
 from app.socket_events.parsing import parse
+from app.use_cases import lifecycle_log
 from app.use_cases.identity import Caller
 
 if TYPE_CHECKING:
@@ -71,6 +72,23 @@ def send_error(c: Container, error: Refused, event: str) -> dict[str, Any]:
     return {"ok": False, "error": payload}
 
 
+def _parse(command: type[Command], payload: Any, caller: Caller, event: str) -> Command:
+    """The typed command; a payload refused here is one `request_refused` line (the
+    use cases log their own refusals)."""
+    try:
+        return parse(command, payload)
+    except Refused as exc:
+        lifecycle_log.emit(
+            "request_refused",
+            caller.user_id,
+            None,
+            socket_event=event,
+            code=exc.code,
+            reason=exc.reason,
+        )
+        raise
+
+
 def socket_handler(
     event: str, command: type[Command]
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., Any]]:
@@ -87,7 +105,7 @@ def socket_handler(
             try:
                 caller = current_caller(c)
                 bind_connection(caller.sid, caller.user_id)
-                return {"ok": True, **fn(c, caller, parse(command, payload))}
+                return {"ok": True, **fn(c, caller, _parse(command, payload, caller, event))}
             except Refused as exc:
                 return send_error(c, exc, event)
             except Exception:

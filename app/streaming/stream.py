@@ -113,6 +113,7 @@ class LiveStream:
         self._phrases = itertools.cycle(WAITING_PHRASES)
         self._next_phrase_at = 0.0
         self.due_at: float | None = None  # the scheduler's bookkeeping
+        self.received_at: float | None = None  # when its question arrived here (logs)
 
     @property
     def interaction_id(self) -> str:

@@ -8,6 +8,7 @@ refused request charges nothing and leaves its request id free for a retry.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from app.domain.pricing import QUESTION, Prices, question_action
 from app.domain.questions import GenerationContext, Question
 from app.domain.records import Interaction
 from app.repositories.interfaces import StoreUnitOfWork
-from app.use_cases import credits
+from app.use_cases import credits, lifecycle_log
 from app.use_cases.credits import CreditNote
 from app.use_cases.identity import Caller
 
@@ -41,6 +42,7 @@ class Admit:
     voice_fee: int = 0  # held already, with the clip (see `voice.admit_clip`)
     counted: bool = False  # request id and rate limit already taken with the clip
     interaction_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    received_at: float = field(default_factory=time.monotonic)  # for the lifecycle log
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,45 @@ class Repeated:
 
 
 def admit(cmd: Admit, uow: StoreUnitOfWork, rules: AdmissionRules) -> Admitted | Repeated:
+    """Admit or refuse `cmd`; the lifecycle log hears the outcome here, once."""
+    user_id, iid, at = cmd.caller.user_id, cmd.interaction_id, cmd.received_at
+    lifecycle_log.emit(
+        "question_received",
+        user_id,
+        at,
+        interaction_id=iid,
+        input_type=cmd.input_type,
+        request_id=bool(cmd.request_id),
+    )
+    try:
+        result = _admit(cmd, uow, rules)
+    except Refused as exc:
+        lifecycle_log.emit(
+            "question_refused", user_id, at, interaction_id=iid, code=exc.code, reason=exc.reason
+        )
+        raise
+    except Exception as exc:
+        lifecycle_log.emit(
+            "question_refused", user_id, at, interaction_id=iid, code=None, error=type(exc).__name__
+        )
+        raise
+    if isinstance(result, Repeated):
+        lifecycle_log.emit("question_repeated", user_id, at, interaction_id=result.interaction_id)
+    else:
+        lifecycle_log.emit(
+            "question_admitted",
+            user_id,
+            at,
+            interaction_id=iid,
+            source=result.interaction.source,
+            credits_charged=result.interaction.credits_charged,
+            credits_remaining=result.balance,
+            leads_generation=result.leads_generation,
+        )
+    return result
+
+
+def _admit(cmd: Admit, uow: StoreUnitOfWork, rules: AdmissionRules) -> Admitted | Repeated:
     user_id = cmd.caller.user_id
     with uow:
         if cmd.request_id and not cmd.counted:

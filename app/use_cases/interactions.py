@@ -10,31 +10,24 @@ streamed it, its last known state from Redis ("dormant").
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from app.domain.commands import PauseExplanation, ResumeExplanation, StopExplanation
 from app.domain.errors import Refused
 from app.domain.records import StreamState
 from app.repositories.interfaces import StoreUnitOfWork
 from app.repositories.redis.sessions import Session
-from app.streaming.ports import Transport
 from app.streaming.scheduler import Scheduler
 from app.streaming.stream import LiveStream
-from app.use_cases import credits, settlement
+from app.use_cases import lifecycle_log, settlement
 from app.use_cases.admission import Admit, Admitted
 from app.use_cases.background import Worker
 from app.use_cases.identity import Caller
+from app.use_cases.notifier import Notifier
 from app.use_cases.stream_factory import StreamFactory
-
-
-class Notifier(Transport, Protocol):
-    """The transport, plus the two messages that are not stream events."""
-
-    def send_error(self, sid: str, error: Refused) -> None: ...
-    def notify_credits(self, user_id: str, note: credits.CreditNote) -> None: ...
-
 
 Entry = LiveStream | StreamState
 LOCK_STRIPES = 256
@@ -132,6 +125,7 @@ class Interactions:
                 self._end(caller.session_id, old, caller.sid, "replaced", clear=False)
             self.sessions.start_stream(state)
             stream = self.streams.new(state, admitted.cached, self)
+            stream.received_at = cmd.received_at
             self._entries[caller.session_id] = stream
             stream.play(caller.sid)
         if admitted.leads_generation:
@@ -174,18 +168,46 @@ class Interactions:
             self._end(caller.session_id, entry, caller.sid, "user", clear=True)
             return {"interaction_id": entry.interaction_id}
 
+    def pause_all(self, reason: str = "shutdown") -> int:
+        """Pause every live stream at its last event sent and record it now (pipelined,
+        not through the worker): a reconnect resumes exactly there. Stop the scheduler
+        first. Returns how many were paused."""
+        paused = []
+        for session_id, entry in list(self._entries.items()):
+            if not isinstance(entry, LiveStream):
+                continue
+            with self._lock(session_id):
+                if entry.finished or self._entries.get(session_id) is not entry:
+                    continue
+                playing = not entry.paused
+                position = entry.pause()
+                if playing and entry.sid:
+                    self.transport.send(entry.sid, "explanation_paused", position)
+                paused.append(entry)
+        with contextlib.ExitStack() as turns:  # a worker's write cannot land after ours
+            rows = []
+            for stream in paused:
+                turns.enter_context(stream.persist_lock)
+                with stream.lock:
+                    rows.append((stream.state.session_id, stream.interaction_id,
+                                 stream.next_seq, stream.step_index, stream.chunk_index, True))  # fmt: skip
+            self.sessions.save_positions(rows)
+        for stream in paused:
+            lifecycle_log.stream_line("explanation_paused", stream, reason=reason)
+        return len(paused)
+
     # -- what the streams report (StreamSink) ---------------------------------------
 
     def started(self, stream: LiveStream) -> None:
         if not getattr(stream, "marked_started", False):
             stream.marked_started = True  # type: ignore[attr-defined]
-            self.worker.submit(self._mark_started, stream.interaction_id)
+            self.worker.submit(self._mark_started, stream, lifecycle_log.since(stream.received_at))
 
     def step_done(self, stream: LiveStream) -> None:
         self.worker.submit(self._persist, stream)
 
     def completed(self, stream: LiveStream) -> None:
-        self.worker.submit(self._close, stream, "completed")
+        self.worker.submit(self._complete, stream, lifecycle_log.since(stream.received_at))
 
     def failed(self, stream: LiveStream, code: str) -> None:
         if stream.sid:
@@ -196,7 +218,7 @@ class Interactions:
                 text=stream.error_text,
             )
             self.transport.send_error(stream.sid, error)
-        self.worker.submit(self._fail, stream, code)
+        self.worker.submit(self._fail, stream, code, lifecycle_log.since(stream.received_at))
 
     # -- inside ----------------------------------------------------------------------
 
@@ -236,6 +258,7 @@ class Interactions:
         """Stopped by the user or replaced: it stays charged."""
         if isinstance(entry, LiveStream):
             entry.stop()
+        lifecycle_log.stream_line("explanation_stopped", entry, reason=reason)
         self._entries.pop(session_id, None)
         self.transport.send(
             sid, "explanation_stopped", {"interaction_id": entry.interaction_id, "reason": reason}
@@ -255,27 +278,28 @@ class Interactions:
                 stream.state.session_id, stream.interaction_id, *position, paused
             )
 
-    def _close(self, stream: LiveStream, status: str) -> None:
-        self._settle(stream.interaction_id, status)
+    def _complete(self, stream: LiveStream, ms: int | None) -> None:
+        self._settle(stream.interaction_id, "completed")
         self._release(stream)
+        lifecycle_log.stream_line("explanation_completed", stream, ms, events=len(stream.plan))
 
-    def _fail(self, stream: LiveStream, code: str) -> None:
-        with self.uow_factory() as uow:
-            notes = settlement.fail(uow, stream.state.user_id, stream.interaction_id, code)
-            uow.commit()
+    def _fail(self, stream: LiveStream, code: str, ms: int | None) -> None:
+        user_id = stream.state.user_id
+        notes = settlement.fail_now(self.uow_factory, user_id, stream.interaction_id, code)
         for note in notes:
             self.transport.notify_credits(stream.state.user_id, note)
         self._release(stream)
+        refunded = sum(note.delta for note in notes)
+        lifecycle_log.stream_line(
+            "explanation_failed", stream, ms, code=code, credits_refunded=refunded
+        )
 
     def _settle(self, interaction_id: str, status: str) -> None:
-        with self.uow_factory() as uow:
-            settlement.close(uow, interaction_id, status)
-            uow.commit()
+        settlement.close_now(self.uow_factory, interaction_id, status)
 
-    def _mark_started(self, interaction_id: str) -> None:
-        with self.uow_factory() as uow:
-            uow.interactions.update(interaction_id, first_event_at=settlement.now())
-            uow.commit()
+    def _mark_started(self, stream: LiveStream, ms: int | None) -> None:
+        lifecycle_log.stream_line("explanation_first_event", stream, ms)
+        settlement.mark_started(self.uow_factory, stream.interaction_id)
 
     def _release(self, stream: LiveStream) -> None:
         session_id = stream.state.session_id

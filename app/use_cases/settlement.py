@@ -7,9 +7,10 @@ Only an interaction still 'streaming' is ended, so each ends once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from app.repositories.interfaces import UnitOfWork
+from app.repositories.interfaces import StoreUnitOfWork, UnitOfWork
 from app.use_cases import credits
 from app.use_cases.credits import CreditNote
 
@@ -30,3 +31,27 @@ def fail(uow: UnitOfWork, user_id: str, interaction_id: str, code: str) -> list[
     ):
         return []
     return credits.refund_all(uow, user_id, interaction_id)
+
+
+# -- the same, each in a unit of work of its own (the owner's background writes) --------
+
+
+def close_now(uow_factory: Callable[[], StoreUnitOfWork], interaction_id: str, status: str) -> None:
+    with uow_factory() as uow:
+        close(uow, interaction_id, status)
+        uow.commit()
+
+
+def fail_now(
+    uow_factory: Callable[[], StoreUnitOfWork], user_id: str, interaction_id: str, code: str
+) -> list[CreditNote]:
+    with uow_factory() as uow:
+        notes = fail(uow, user_id, interaction_id, code)
+        uow.commit()
+    return notes
+
+
+def mark_started(uow_factory: Callable[[], StoreUnitOfWork], interaction_id: str) -> None:
+    with uow_factory() as uow:
+        uow.interactions.update(interaction_id, first_event_at=now())
+        uow.commit()

@@ -19,13 +19,14 @@ from app.adapters.transcription import TranscriptionResult
 from app.domain.commands import VoiceComplete
 from app.domain.errors import Refused
 from app.domain.pricing import VOICE
-from app.domain.questions import GenerationContext, Question, question_problem
+from app.domain.questions import GenerationContext, Question, question_problem, question_text
 from app.domain.records import VoiceInteraction
 from app.repositories.interfaces import StoreUnitOfWork
 from app.use_cases import credits
 from app.use_cases.admission import AdmissionRules, Admit, Admitted, admit
 from app.use_cases.identity import Caller
-from app.use_cases.interactions import Interactions, Notifier
+from app.use_cases.interactions import Interactions
+from app.use_cases.notifier import Notifier
 from app.use_cases.voice_clips import Clip, VoiceClips
 
 log = structlog.get_logger(__name__)
@@ -181,7 +182,7 @@ class VoiceQuestions:
 
 
 def _question(text: object) -> Question:
-    trimmed = text.strip() if isinstance(text, str) else ""
+    trimmed = question_text(text) if isinstance(text, str) else ""
     problem = question_problem(trimmed)
     if problem:
         raise Refused(problem)

@@ -271,3 +271,19 @@ class SessionRepositoryContract:
         repo.end_stream(session.session_id, state.interaction_id)
         assert repo.save_position(session.session_id, state.interaction_id, 9, 0, 4, True) is False
         assert repo.get(session.session_id).active is None  # type: ignore[union-attr]
+
+    def test_save_positions_writes_many_and_only_active_ones(self, repo: SessionRepository) -> None:
+        sessions = [repo.create(f"user-{i}", f"sid-{i}") for i in range(3)]
+        states = [stream_state(s.session_id) for s in sessions]
+        for state in states[:2]:
+            repo.start_stream(state)
+        repo.save_positions(
+            [(s.session_id, s.interaction_id, 7 + i, 1, i, True) for i, s in enumerate(states)]
+        )
+        for i, state in enumerate(states[:2]):
+            active = repo.get(state.session_id).active  # type: ignore[union-attr]
+            assert active == replace(
+                state, next_seq=7 + i, step_index=1, chunk_index=i, paused=True
+            )
+        assert repo.get(states[2].session_id).active is None  # type: ignore[union-attr]
+        repo.save_positions([])

@@ -295,3 +295,21 @@ def test_a_disconnect_pauses_and_a_takeover_shows_it_paused(rig: Rig) -> None:
     assert rig.seqs(iid) == list(range(len(rig.seqs(iid))))
     to_new = [p["seq"] for sid, e, p in rig.transport.sent if sid == "sid-2" and "seq" in p]
     assert to_new[0] == sent
+
+
+def test_pause_all_records_the_last_event_sent_of_every_live_stream(rig: Rig) -> None:
+    rig.seed("para apagar")
+    iid = rig.ask("para apagar").interaction.id
+    rig.transport.wait(lambda: len(rig.seqs(iid)) >= 5)  # mid-step: no step boundary write
+    rig.scheduler.stop()
+    assert rig.owner.pause_all() == 1
+    sent = rig.seqs(iid)
+    paused = rig.transport.events("explanation_paused")
+    assert paused and paused[-1]["next_seq"] == sent[-1] + 1
+    session = rig.sessions.get(rig.caller.session_id)
+    assert session is not None and session.active is not None
+    assert session.active.next_seq == sent[-1] + 1 and session.active.paused is True
+    time.sleep(0.1)
+    assert rig.seqs(iid) == sent  # nothing after the pause
+    assert rig.owner.pause_all() == 1  # again: the same position, no second message
+    assert len(rig.transport.events("explanation_paused")) == len(paused)

@@ -262,3 +262,10 @@ def test_every_seed_answer_is_found_by_its_question(sqlite_database: SqliteDatab
             assert hit is not None, item["question"]
             first_title = item["answer"]["steps"][0]["title"]
             assert hit.explanation.steps[0].title == first_title
+
+
+def test_nul_characters_never_reach_a_stored_text() -> None:
+    """Found by the event fuzz: Postgres refuses text with NUL, which was an internal_error."""
+    assert parse_question_payload({"question": "ho\x00la "}).question.text == "hola"
+    assert error_code({"question": "\x00 \x00"}) == "question_empty"
+    assert error_code({"question": "hola", "request_id": "r\x00"}) == "invalid_payload"

@@ -20,6 +20,7 @@ import redis
 from app.domain.records import StreamState
 
 _POSITION = ("next_seq", "step_index", "chunk_index", "paused")
+POSITIONS_PER_TRIP = 500
 _IDENTITY = ("interaction_id", "user_id", "question", "question_hash", "source", "answer_id")
 
 # KEYS[1] session; ARGV[1] ttl, ARGV[2..] field/value pairs. Only a live session.
@@ -128,6 +129,22 @@ class SessionRepository:
             keys=[self.key(session_id)], args=[interaction_id, self.ttl_s, *pairs]
         )
         return bool(result)
+
+    def save_positions(self, positions: list[tuple[str, str, int, int, int, bool]]) -> None:
+        """`save_position` for many sessions at once, pipelined (one round trip per
+        `POSITIONS_PER_TRIP`): a shutdown records every live stream within its budget."""
+        for start in range(0, len(positions), POSITIONS_PER_TRIP):
+            pipe = self.client.pipeline(transaction=False)
+            for session_id, interaction_id, *position in positions[
+                start : start + POSITIONS_PER_TRIP
+            ]:
+                pairs = _pairs(_position(*position))  # type: ignore[arg-type]
+                self._set_if_active(
+                    keys=[self.key(session_id)],
+                    args=[interaction_id, self.ttl_s, *pairs],
+                    client=pipe,
+                )
+            pipe.execute()
 
     def end_stream(self, session_id: str, interaction_id: str) -> bool:
         """Forget the active explanation if it is this one."""
