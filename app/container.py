@@ -28,6 +28,7 @@ from app.repositories.unit_of_work import RedisRepositories, StoreUnitOfWork
 from app.streaming.scheduler import Scheduler
 from app.use_cases.admission import AdmissionRules
 from app.use_cases.background import Worker
+from app.use_cases.connect_limits import ConnectLimits
 from app.use_cases.generation import Generation
 from app.use_cases.interactions import Interactions, Notifier
 from app.use_cases.stream_factory import StreamFactory
@@ -42,7 +43,7 @@ class Container:
     redis: redis.Redis
     verifier: TokenVerifier
     redis_repos: RedisRepositories
-    connect_limiter: RateLimiter
+    connect_limits: ConnectLimits
     gate: Any  # app.socket_events.ack_gate.AckGate
     transport: Notifier
     rules: AdmissionRules
@@ -161,7 +162,11 @@ def build_container(
             jwks_min_refetch_s=settings.JWKS_MIN_REFETCH_S,
         ),
         redis_repos=redis_repos,
-        connect_limiter=RateLimiter(storage, settings.RATE_LIMIT_CONNECTIONS, "connections"),
+        connect_limits=ConnectLimits(
+            per_ip=RateLimiter(storage, settings.RATE_LIMIT_CONNECTIONS, "connections"),
+            failed_auth=RateLimiter(storage, settings.RATE_LIMIT_FAILED_AUTH, "failed_auth"),
+            per_user=RateLimiter(storage, settings.RATE_LIMIT_USER_CONNECTIONS, "user_connections"),
+        ),
         gate=gate,
         transport=transport,
         rules=rules,

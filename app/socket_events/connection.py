@@ -15,6 +15,7 @@ from app.extensions import socketio
 from app.request_ids import bind_connection
 from app.socket_events.handling import SocketContext, container, send_error, sid
 from app.socket_events.messages import describe
+from app.use_cases.connect_limits import Refusal, authenticate
 from app.use_cases.identity import Caller
 from app.use_cases.sessions import OpenSession, close_session, open_session
 
@@ -32,11 +33,15 @@ def _refuse(reason: str, error: Refused) -> ConnectionRefusedError:
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     c = container()
-    if c.connect_limiter.hit(request.remote_addr or "unknown") is not None:
-        raise _refuse("rate_limited", Refused("unauthorized", "too_many_attempts"))
-    claims = c.verifier.verify(extract_token(auth, request.headers))
-    if not claims:
-        raise _refuse("invalid_token", Refused("unauthorized"))
+    try:
+        claims = authenticate(
+            extract_token(auth, request.headers),
+            request.remote_addr or "unknown",
+            c.connect_limits,
+            c.verifier.verify,
+        )
+    except Refusal as refusal:
+        raise _refuse(refusal.reason, refusal.error) from None
     user_id = str(claims["sub"])
     bind_connection(sid(), user_id)
     log.info("socket_connected")

@@ -15,6 +15,9 @@ MESSAGES: dict[str, str] = {
     "unauthorized.too_many_attempts": (
         "Demasiados intentos de conexión desde tu red. Espera un minuto e inténtalo de nuevo."
     ),
+    "unauthorized.too_many_connections": (
+        "Tu cuenta se conectó demasiadas veces seguidas. Espera un minuto e inténtalo de nuevo."
+    ),
     "invalid_payload": "La solicitud no tiene el formato esperado.",
     "invalid_payload.payload": "El mensaje debe ser un objeto JSON.",
     "invalid_payload.event": "Evento desconocido: {event}",
