@@ -150,6 +150,9 @@ def build_container(
             max_seconds=settings.MAX_AUDIO_SECONDS,
             voice_fee=settings.CREDITS_COST_VOICE,
             cheapest_question=prices.cheapest_question,
+            max_open_per_user=settings.VOICE_MAX_OPEN_CLIPS_USER,
+            max_open_per_session=settings.VOICE_MAX_OPEN_CLIPS_SESSION,
+            max_user_bytes=settings.VOICE_MAX_USER_BYTES,
         ),
     )
     return Container(

@@ -84,6 +84,7 @@ def on_disconnect(*_args: Any) -> None:
         return
     metrics.connections.dec()
     c.interactions.detach(ctx.session_id, sid())
+    c.clips.drop_socket(ctx.session_id, sid())
     close_session(ctx.session_id, sid(), c.uow())
 
 

@@ -44,6 +44,14 @@ MESSAGES: dict[str, str] = {
     "question_empty": "Escribe una pregunta antes de enviarla.",
     "question_too_long": "La pregunta es demasiado larga (máximo 1000 caracteres).",
     "rate_limited": "Has hecho muchas preguntas seguidas. Espera un momento e inténtalo de nuevo.",
+    "rate_limited.open_clips_user": (
+        "Ya tienes {limit} grabaciones sin terminar. Termina o espera a que caduquen antes de "
+        "empezar otra."
+    ),
+    "rate_limited.open_clips_session": (
+        "Ya hay {limit} grabaciones sin terminar en esta sesión. Termina una antes de empezar "
+        "otra."
+    ),
     "insufficient_credits": "No tienes créditos suficientes para esta pregunta.",
     "not_found": "No encontramos esa explicación o grabación.",
     "generation_failed": (
@@ -75,6 +83,10 @@ MESSAGES: dict[str, str] = {
     "audio_too_large": "El audio es demasiado grande o demasiado largo.",
     "audio_too_large.bytes": (
         "El audio supera el tamaño máximo permitido ({limit} bytes); se descartó la grabación."
+    ),
+    "audio_too_large.user_bytes": (
+        "Tus grabaciones sin terminar superan el máximo de {limit} bytes en total; se descartó "
+        "esta grabación."
     ),
     "audio_too_large.too_large": "El mensaje es demasiado grande (máximo {limit} bytes).",
     "audio_too_large.seconds": (
