@@ -142,6 +142,7 @@ def build_container(
             generation.run, cmd.question, cmd.context, cmd.interaction_id
         ),
         pace=settings.STREAM_PACE,
+        retry_after_s=settings.SERVICE_RETRY_AFTER_S,
     )
     clips = VoiceClips(
         VoiceClipRepository(client, settings.VOICE_CLIP_TTL_S),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from flask import request
@@ -12,12 +12,16 @@ from app import metrics
 from app.auth.tokens import extract_token
 from app.domain.errors import Refused
 from app.extensions import socketio
+from app.repositories.outages import is_store_outage
 from app.request_ids import bind_connection
-from app.socket_events.handling import SocketContext, container, send_error, sid
-from app.socket_events.messages import describe
+from app.socket_events.handling import SocketContext, container, send_error, sid, unavailable
+from app.socket_events.messages import describe, error_payload
 from app.use_cases.connect_limits import Refusal, authenticate
 from app.use_cases.identity import Caller
 from app.use_cases.sessions import OpenSession, close_session, open_session
+
+if TYPE_CHECKING:
+    from app.container import Container
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +37,21 @@ def _refuse(reason: str, error: Refused) -> ConnectionRefusedError:
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     c = container()
+    try:
+        _connect(c, auth)
+    except Exception as exc:
+        if not is_store_outage(exc):
+            raise
+        # Not `unauthorized`: the token may be fine, and a client must not sign out.
+        log.warning("connect_store_unavailable", error=type(exc).__name__)
+        if c.sockets.pop(sid(), None) is not None:  # it failed after it was counted
+            metrics.connections.dec()
+        metrics.connect_refused.labels(reason="service_unavailable").inc()
+        error = unavailable(c, "connect")
+        raise ConnectionRefusedError("service_unavailable", error_payload(error)) from None
+
+
+def _connect(c: Container, auth: Any) -> None:
     try:
         claims = authenticate(
             extract_token(auth, request.headers),

@@ -101,6 +101,14 @@ MESSAGES: dict[str, str] = {
         "para activar las preguntas por voz; mientras tanto, escribe tu pregunta."
     ),
     "internal_error": "Ocurrió un error inesperado. Inténtalo de nuevo.",
+    "service_unavailable": (
+        "El servicio no está disponible por un momento. No se te cobró nada; inténtalo de nuevo "
+        "en {retry_after} segundos."
+    ),
+    "service_unavailable.connect": (
+        "El servicio no está disponible por un momento. Vuelve a conectarte en {retry_after} "
+        "segundos."
+    ),
 }
 
 
@@ -110,7 +118,7 @@ def describe(error: Refused) -> str:
         return error.text
     template = MESSAGES.get(f"{error.code}.{error.reason}") or MESSAGES[error.code]
     try:
-        return template.format(**error.params)
+        return template.format(**{"retry_after": error.retry_after, **error.params})
     except (KeyError, ValueError, IndexError):
         return MESSAGES[error.code]
 

@@ -52,8 +52,10 @@ class Interactions:
         streams: StreamFactory,
         start_generation: Callable[[Admit], None],
         pace: float,
+        retry_after_s: int = 5,  # of a service_unavailable error event
     ) -> None:
         self.uow_factory = uow_factory
+        self.retry_after_s = retry_after_s
         self.sessions = sessions
         self.transport = transport
         self.scheduler = scheduler
@@ -127,10 +129,14 @@ class Interactions:
             credits_remaining=admitted.balance,
         )
         with self._lock(caller.session_id):
-            old = self._entries.get(caller.session_id)
-            if old is not None:
-                self._end(caller.session_id, old, caller.sid, "replaced", clear=False)
-            self.sessions.start_stream(state)
+            try:
+                old = self._entries.get(caller.session_id)
+                if old is not None:
+                    self._end(caller.session_id, old, caller.sid, "replaced", clear=False)
+                self.sessions.start_stream(state)
+            except Exception:  # e.g. Redis down: nothing streamed, the holds go back now
+                self._give_back(caller.user_id, interaction.id)
+                raise
             stream = self.streams.new(state, admitted.cached, self)
             self._entries[caller.session_id] = stream
             stream.play(caller.sid)
@@ -194,6 +200,7 @@ class Interactions:
                 stream.error_reason,
                 interaction_id=stream.interaction_id,
                 text=stream.error_text,
+                retry_after=self.retry_after_s if code == "service_unavailable" else None,
             )
             self.transport.send_error(stream.sid, error)
         self.worker.submit(self._fail, stream, code)
@@ -266,6 +273,12 @@ class Interactions:
         for note in notes:
             self.transport.notify_credits(stream.state.user_id, note)
         self._release(stream)
+
+    def _give_back(self, user_id: str, interaction_id: str) -> None:
+        with self.uow_factory() as uow:
+            notes = settlement.give_back(uow, user_id, interaction_id, "service_unavailable")
+        for note in notes:
+            self.transport.notify_credits(user_id, note)
 
     def _settle(self, interaction_id: str, status: str) -> None:
         with self.uow_factory() as uow:

@@ -22,6 +22,7 @@ from app.domain.pricing import VOICE
 from app.domain.questions import GenerationContext, Question, question_problem
 from app.domain.records import VoiceInteraction
 from app.repositories.interfaces import StoreUnitOfWork
+from app.repositories.outages import is_store_outage
 from app.use_cases import credits
 from app.use_cases.admission import AdmissionRules, Admit, Admitted, admit
 from app.use_cases.identity import Caller
@@ -114,7 +115,11 @@ class VoiceQuestions:
         except Exception as exc:
             if held:
                 self._refund_fee(caller, interaction_id)
-            code = exc.code if isinstance(exc, Refused) else "internal_error"
+            code = (
+                exc.code
+                if isinstance(exc, Refused)
+                else "service_unavailable" if is_store_outage(exc) else "internal_error"
+            )
             self._update(voice_id, status="failed", error_code=code)
             raise
         self._update(voice_id, interaction_id=interaction_id)
