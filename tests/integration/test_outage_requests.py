@@ -1,0 +1,133 @@
+"""Questions asked while Redis or Postgres is unreachable, against a real server.
+
+The server runs on a private Redis and a private PostgreSQL cluster (fixtures
+`private_redis` / `private_postgres`); each test stops or freezes (SIGSTOP) one
+store while a client stays connected. A question asked then is acked
+`{ok: false, error: {code: "service_unavailable", retry_after}}` within a bound;
+once the store is back the same server answers the same request, and the
+user's credits balance equals its ledger with nothing left held.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.asyncapi_check import validate_items
+from tests.support.private_stores import PrivatePostgres, PrivateRedis
+from tests.support.server import RecordingClient, ServerProcess, base_env, new_user, wait_finished
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(240)]
+
+ACK_BOUND_S = 3.5  # the issue's "within ~3 s", plus the test client's own overhead
+RECOVERY_S = 20.0
+RETRY_AFTER_S = 2
+
+OUTAGES: dict[str, tuple[str, Callable[[Any], None], Callable[[Any], None]]] = {
+    "redis stopped": ("redis", lambda s: s.stop(), lambda s: s.start()),
+    "redis frozen": ("redis", lambda s: s.freeze(), lambda s: s.thaw()),
+    "postgres stopped": ("database", lambda s: s.stop(), lambda s: s.start()),
+    "postgres frozen": ("database", lambda s: s.freeze(), lambda s: s.thaw()),
+}
+
+
+@pytest.fixture(scope="module")
+def server(
+    private_postgres: PrivatePostgres, private_redis: PrivateRedis
+) -> Iterator[ServerProcess]:
+    env = base_env(
+        DATABASE_URL=private_postgres.url,
+        REDIS_URL=private_redis.url,
+        ANSWER_ENGINE="offline",
+        SERVICE_RETRY_AFTER_S=RETRY_AFTER_S,
+    )
+    proc = ServerProcess(env).wait_ready()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+def wait_ready(server: ServerProcess) -> None:
+    deadline = time.monotonic() + RECOVERY_S
+    while httpx.get(f"{server.url}/readyz", timeout=10).status_code != 200:
+        assert time.monotonic() < deadline, "the server did not become ready again"
+        time.sleep(0.2)
+
+
+def ask(client: RecordingClient, question: str, request_id: str) -> tuple[dict[str, Any], float]:
+    started = time.monotonic()
+    ack = client.call("ask_question", {"question": question, "request_id": request_id}, 30)
+    return ack, time.monotonic() - started
+
+
+def ledger_ok(pg: PrivatePostgres, user_id: str) -> None:
+    """Balance = minus the ledger sum; no interaction of the user left holding credits."""
+    [(balance, spent)] = pg.query(
+        "SELECT p.credits, COALESCE(SUM(u.credits), 0) FROM public.profiles p"
+        " LEFT JOIN public.credit_usage u ON u.user_id = p.id WHERE p.id = %s GROUP BY p.credits",
+        user_id,
+    )
+    assert balance == -spent, (balance, spent)
+    open_rows = pg.query(
+        "SELECT id, status FROM public.interaction_history WHERE user_id = %s"
+        " AND status = 'streaming'",
+        user_id,
+    )
+    assert open_rows == [], open_rows
+
+
+@pytest.mark.parametrize("outage", list(OUTAGES))
+def test_a_question_during_an_outage_is_service_unavailable_then_succeeds_after(
+    outage: str,
+    server: ServerProcess,
+    private_postgres: PrivatePostgres,
+    private_redis: PrivateRedis,
+) -> None:
+    failed, inject, repair = OUTAGES[outage]
+    store = private_redis if failed == "redis" else private_postgres
+    wait_ready(server)
+    user_id, token = new_user()
+    client = RecordingClient(server.url, token)
+    client.connect()
+    try:
+        request_id = f"outage-{uuid.uuid4().hex[:12]}"
+        mark = client.mark()
+        inject(store)
+        try:
+            ack, took = ask(client, "resuelve 2x + 3 = 7", request_id)
+        finally:
+            repair(store)
+        print(f"\n{outage}: ask acked {ack} in {took * 1000:.0f} ms")
+        assert ack["ok"] is False, ack
+        assert ack["error"]["code"] == "service_unavailable", ack
+        assert ack["error"]["retry_after"] == RETRY_AFTER_S
+        assert "no está disponible" in ack["error"]["message"]
+        assert took < ACK_BOUND_S, f"the ack took {took:.2f}s"
+        error = client.wait_for("error", start=mark)
+        assert error.data["code"] == "service_unavailable"
+        _, problems = validate_items([("ack:ask_question", ack), ("error", error.data)])
+        assert problems == []
+
+        wait_ready(server)
+        ack, took = ask(client, "resuelve 2x + 3 = 7", request_id)
+        assert ack["ok"] is True, ack
+        end = wait_finished(client, ack["interaction_id"])
+        assert end.name == "explanation_complete", end
+        print(f"{outage}: after recovery ok in {took * 1000:.0f} ms")
+    finally:
+        client.disconnect()
+    deadline = time.monotonic() + 10
+    while True:  # the completion is written by the background worker
+        try:
+            ledger_ok(private_postgres, user_id)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
