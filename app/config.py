@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     REDIS_POOL_TIMEOUT_S: float = Field(default=5.0, gt=0)
     DATABASE_CONNECT_TIMEOUT_S: int = Field(default=3, ge=2)
     DATABASE_POOL_TIMEOUT_S: float = Field(default=3.0, gt=0)
+    DATABASE_STATEMENT_TIMEOUT_S: float = Field(default=2.5, ge=0)
     READINESS_TIMEOUT_S: float = Field(default=1.5, gt=0, le=30)
     SERVICE_RETRY_AFTER_S: int = Field(default=5, ge=1, le=3600)
     WEB_CLIENT_ENABLED: bool | None = None
