@@ -131,3 +131,74 @@ def test_a_question_during_an_outage_is_service_unavailable_then_succeeds_after(
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def paced_server(
+    private_postgres: PrivatePostgres, private_redis: PrivateRedis
+) -> Iterator[ServerProcess]:
+    """Streams that last a few seconds, so a store can fail while one runs."""
+    env = base_env(
+        DATABASE_URL=private_postgres.url,
+        REDIS_URL=private_redis.url,
+        ANSWER_ENGINE="offline",
+        STREAM_PACE="0.15",
+        SERVICE_RETRY_AFTER_S=RETRY_AFTER_S,
+    )
+    proc = ServerProcess(env).wait_ready()
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.mark.parametrize("outage", list(OUTAGES))
+def test_a_running_stream_finishes_from_memory_and_is_settled_once_the_store_is_back(
+    outage: str,
+    paced_server: ServerProcess,
+    private_postgres: PrivatePostgres,
+    private_redis: PrivateRedis,
+) -> None:
+    failed, inject, repair = OUTAGES[outage]
+    store = private_redis if failed == "redis" else private_postgres
+    wait_ready(paced_server)
+    user_id, token = new_user()
+    client = RecordingClient(paced_server.url, token)
+    client.connect()
+    try:
+        question = "resuelve 5x - 4 = 11"
+        warm, _ = ask(client, question, f"warm-{uuid.uuid4().hex[:8]}")  # cached from now on
+        assert wait_finished(client, warm["interaction_id"]).name == "explanation_complete"
+        mark = client.mark()
+        ack, _ = ask(client, question, f"run-{uuid.uuid4().hex[:8]}")
+        assert ack["ok"], ack
+        started = client.wait_for("explanation_start", start=mark)
+        assert started.data["source"] == "cache"
+        inject(store)
+        try:
+            end = wait_finished(client, ack["interaction_id"], timeout=60)
+            took = end.at - started.at
+        finally:
+            repair(store)
+        print(f"\n{outage} mid-stream: {end.name} {took:.1f}s after explanation_start")
+        assert end.name == "explanation_complete", end
+        wait_ready(paced_server)
+        again, _ = ask(client, question, f"after-{uuid.uuid4().hex[:8]}")
+        assert again["ok"], again
+        assert wait_finished(client, again["interaction_id"]).name == "explanation_complete"
+    finally:
+        client.disconnect()
+    deadline = time.monotonic() + 30  # the worker retries the settlement with backoff
+    while True:
+        try:
+            ledger_ok(private_postgres, user_id)
+            [(status,)] = private_postgres.query(
+                "SELECT status FROM public.interaction_history WHERE id = %s",
+                ack["interaction_id"],
+            )
+            assert status == "completed", status  # charged: it was delivered
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
