@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import structlog
+
 from app.domain.audio import decode_base64, matches_format, wav_duration
 from app.domain.commands import VoiceChunk, VoiceStart
 from app.domain.errors import Refused
@@ -22,6 +24,8 @@ from app.repositories.redis.voice_clips import (
     VoiceClipRepository,
 )
 from app.use_cases.identity import Caller
+
+log = structlog.get_logger(__name__)
 
 # A chunk that arrives ahead of its predecessor (engine.io may run two events of
 # one client at once) waits this long for it before it counts as a gap.
@@ -47,6 +51,7 @@ class Clip:
     meta: ClipMeta
     audio: bytes
     duration_s: float | None
+    held: bytes = b""  # what its chunks held in Redis (empty when sent whole as `data`)
 
 
 class VoiceClips:
@@ -128,7 +133,15 @@ class VoiceClips:
             raise Refused("not_found", voice_id=voice_id)
         audio = self._clip_audio(taken, data, has_transcript)
         duration = wav_duration(audio) if audio and meta.format == "wav" else None
-        return Clip(meta, audio, duration)
+        return Clip(meta, audio, duration, taken.audio)
+
+    def put_back(self, clip: Clip) -> None:
+        """Undo `take` (a store failed before the clip was recorded), so the same
+        `voice_complete` can be sent again; best effort."""
+        try:
+            self.clips.restore(clip.meta, clip.held)
+        except Exception:  # Redis is the store that failed: the clip is lost with it
+            log.warning("voice_clip_not_restored", voice_id=clip.meta.voice_id)
 
     def check_duration(self, duration: float | None, voice_id: str) -> None:
         if duration is not None and duration > self.limits.max_seconds:

@@ -82,7 +82,12 @@ class VoiceQuestions:
     def _complete(self, caller: Caller, cmd: VoiceComplete, interaction_id: str) -> None:
         voice_id = cmd.voice_id
         clip = self.clips.take(caller, voice_id, cmd.data, cmd.transcript is not None)
-        self._record(caller, clip)
+        try:
+            self._record(caller, clip)
+        except Exception as exc:
+            if is_store_outage(exc):  # nothing charged or recorded: the clip can be sent again
+                self.clips.put_back(clip)
+            raise
         held = False
         try:
             self.clips.check_duration(clip.duration_s, voice_id)

@@ -202,3 +202,78 @@ def test_a_running_stream_finishes_from_memory_and_is_settled_once_the_store_is_
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
+
+
+def small_wav() -> str:
+    import base64
+    import io
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(8000)
+        w.writeframes(b"\x80" * 8000)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def upload(client: RecordingClient) -> str:
+    ack = client.call("voice_start", {"format": "wav"})
+    assert ack["ok"], ack
+    voice_id = str(ack["voice_id"])
+    ack = client.call("voice_chunk", {"voice_id": voice_id, "seq": 0, "data": small_wav()})
+    assert ack["ok"], ack
+    return voice_id
+
+
+@pytest.mark.parametrize("outage", list(OUTAGES))
+def test_voice_complete_during_an_outage_is_service_unavailable_and_can_be_sent_again(
+    outage: str,
+    server: ServerProcess,
+    private_postgres: PrivatePostgres,
+    private_redis: PrivateRedis,
+) -> None:
+    failed, inject, repair = OUTAGES[outage]
+    store = private_redis if failed == "redis" else private_postgres
+    wait_ready(server)
+    user_id, token = new_user()
+    client = RecordingClient(server.url, token)
+    client.connect()
+    try:
+        voice_id = upload(client)
+        complete = {
+            "voice_id": voice_id,
+            "transcript": "resuelve 4x + 1 = 9",
+            "request_id": f"voice-{uuid.uuid4().hex[:12]}",
+        }
+        inject(store)
+        try:
+            started = time.monotonic()
+            ack = client.call("voice_complete", complete, 30)
+            took = time.monotonic() - started
+        finally:
+            repair(store)
+        print(f"\n{outage}: voice_complete acked {ack['error']['code']} in {took * 1000:.0f} ms")
+        assert ack["ok"] is False and ack["error"]["code"] == "service_unavailable", ack
+        assert ack["error"]["retry_after"] == RETRY_AFTER_S
+        assert took < ACK_BOUND_S, f"the ack took {took:.2f}s"
+        wait_ready(server)
+        ack = client.call("voice_complete", complete, 30)
+        if outage == "redis stopped":  # a Redis without persistence lost the clip with it
+            assert ack["error"]["code"] == "not_found", ack
+            complete["voice_id"] = upload(client)
+            ack = client.call("voice_complete", complete, 30)
+        assert ack["ok"] is True, ack
+        assert wait_finished(client, ack["interaction_id"]).name == "explanation_complete"
+    finally:
+        client.disconnect()
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            ledger_ok(private_postgres, user_id)
+            break
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

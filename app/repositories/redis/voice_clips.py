@@ -48,6 +48,7 @@ class ClipMeta:
     context: dict[str, Any] = field(default_factory=dict)
     next_seq: int = 0
     bytes: int = 0
+    sid: str = ""  # the socket that opened it
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,33 @@ class VoiceClipRepository:
         audio = b"".join(base64.b64decode(c) for c in chunks)
         return TakenClip(meta, audio, len(chunks))
 
+    def restore(self, meta: ClipMeta, audio: bytes) -> None:
+        """Put a taken clip back as it was (its audio as one chunk), with a fresh TTL."""
+        meta_key, chunks_key = self.meta_key(meta.voice_id), self.chunks_key(meta.voice_id)
+        pipe = self.client.pipeline(transaction=True)
+        pipe.hset(
+            meta_key,
+            mapping={
+                "user_id": meta.user_id,
+                "session_id": meta.session_id,
+                "sid": meta.sid,
+                "format": meta.format,
+                "language": meta.language,
+                "context": json.dumps(meta.context),
+                "next_seq": meta.next_seq,
+                "bytes": len(audio),
+            },
+        )
+        pipe.expire(meta_key, self.ttl_s)
+        if audio:
+            pipe.rpush(chunks_key, base64.b64encode(audio).decode("ascii"))
+            pipe.expire(chunks_key, self.ttl_s)
+        now_ms = int(time.time() * 1000)
+        for index in (self.user_index_key(meta.user_id), self.session_index_key(meta.session_id)):
+            pipe.zadd(index, {meta.voice_id: now_ms})
+            pipe.expire(index, self.ttl_s)
+        pipe.execute()
+
     def delete(self, voice_id: str) -> None:
         self._drop(keys=[self.meta_key(voice_id)], args=[voice_id])
 
@@ -193,4 +221,5 @@ class VoiceClipRepository:
             context=context if isinstance(context, dict) else {},
             next_seq=int(raw.get("next_seq", 0)),
             bytes=int(raw.get("bytes", 0)),
+            sid=raw.get("sid", ""),
         )

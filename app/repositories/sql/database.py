@@ -33,7 +33,7 @@ from app.repositories.sql.dialect import (
 )
 from app.repositories.sql.interactions import SqlInteractionRepository
 from app.repositories.sql.voices import SqlVoiceRepository
-from app.repositories.sql.watchdog import Watch, Watchdog
+from app.repositories.sql.watchdog import Tripped, Watch, Watchdog
 
 SQLITE_SCHEMA = Path(__file__).with_name("sqlite_schema.sql")
 # Columns added after a table's first release (the Postgres migration that adds
@@ -109,9 +109,8 @@ class IdleCheck:
         if returned is None or time.monotonic() - returned > self.idle_after_s:
             if self.watchdog is None:
                 ConnectionPool.check_connection(conn)
-                return
-            with self.watchdog.guard(conn):
-                ConnectionPool.check_connection(conn)
+            else:
+                self.watchdog.check(conn, ConnectionPool.check_connection)
 
 
 class PostgresUnitOfWork(SqlUnitOfWork):
@@ -135,8 +134,11 @@ class PostgresUnitOfWork(SqlUnitOfWork):
     def _getconn(self) -> psycopg.Connection[Any]:
         if self._watchdog is None:
             return self._pool.getconn()
-        with self._watchdog.unit(self._watch):  # the pool's idle check shares the watch
-            return self._pool.getconn()
+        try:
+            with self._watchdog.unit(self._watch):  # the pool's idle check shares the watch
+                return self._pool.getconn()
+        except Tripped:
+            raise psycopg.OperationalError("the database did not answer in time") from None
 
     def _replace(self) -> psycopg.Connection[Any]:
         """The connection died while it sat unchecked: hand it back, take a checked one."""

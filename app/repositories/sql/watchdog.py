@@ -29,6 +29,13 @@ import structlog
 log = structlog.get_logger(__name__)
 
 
+class Tripped(BaseException):
+    """Raised out of the pool's idle check once the watch tripped: psycopg_pool retries
+    a check that failed with an Exception until its own timeout, but lets a
+    BaseException through at once. `PostgresUnitOfWork` turns it into an
+    OperationalError."""
+
+
 class Watch:
     """One unit of work's state: tripped once one of its statements was cut."""
 
@@ -55,6 +62,17 @@ class Watchdog:
             yield
         finally:
             self._local.watch = previous
+
+    def check(self, conn: psycopg.Connection[Any], check: Any) -> None:
+        """The pool's idle check of `conn` under the deadline of the current watch."""
+        watch = getattr(self._local, "watch", None) or Watch()
+        try:
+            with self.guard(conn, watch):
+                check(conn)
+        except psycopg.OperationalError:
+            if watch.tripped:
+                raise Tripped from None
+            raise
 
     @contextmanager
     def guard(self, conn: psycopg.Connection[Any], watch: Watch | None = None) -> Iterator[None]:
