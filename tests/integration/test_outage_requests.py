@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.support.asyncapi_check import validate_items
+from tests.support.auth_server import try_connect
 from tests.support.private_stores import PrivatePostgres, PrivateRedis
 from tests.support.server import RecordingClient, ServerProcess, base_env, new_user, wait_finished
 
@@ -277,3 +278,39 @@ def test_voice_complete_during_an_outage_is_service_unavailable_and_can_be_sent_
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+@pytest.mark.parametrize("outage", list(OUTAGES))
+def test_a_connect_during_an_outage_is_refused_service_unavailable_not_unauthorized(
+    outage: str,
+    server: ServerProcess,
+    private_postgres: PrivatePostgres,
+    private_redis: PrivateRedis,
+) -> None:
+    failed, inject, repair = OUTAGES[outage]
+    store = private_redis if failed == "redis" else private_postgres
+    wait_ready(server)
+    token = new_user()[1]
+    inject(store)
+    try:
+        started = time.monotonic()
+        attempt = try_connect(server.url, auth={"token": token})
+        took = time.monotonic() - started
+    finally:
+        repair(store)
+    try:
+        print(f"\n{outage}: connect refused {attempt.error} in {took * 1000:.0f} ms")
+        assert attempt.raised is not None and not attempt.client.connected
+        assert attempt.error["message"] == "service_unavailable", attempt.error
+        data = attempt.error["data"]
+        assert data["code"] == "service_unavailable" and data["retry_after"] == RETRY_AFTER_S
+        assert "no está disponible" in data["message"]
+        assert took < ACK_BOUND_S + 0.5, f"the refusal took {took:.2f}s"
+    finally:
+        attempt.close()
+    wait_ready(server)
+    again = try_connect(server.url, auth={"token": token})
+    try:
+        assert again.accepted and again.ready is not None
+    finally:
+        again.close()
