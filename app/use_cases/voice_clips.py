@@ -87,8 +87,13 @@ class VoiceClips:
             ) from None  # fmt: skip
 
     def drop_socket(self, session_id: str, sid: str) -> int:
-        """The socket is gone: its unfinished clips go too (their memory with them)."""
-        return self.clips.drop_socket(session_id, sid)
+        """The socket is gone: its unfinished clips go too (their memory with them).
+        Best effort: with Redis unreachable they expire by their TTL."""
+        try:
+            return self.clips.drop_socket(session_id, sid)
+        except Exception:
+            log.warning("voice_clips_not_dropped", session_id=session_id)
+            return 0
 
     def add_chunk(self, caller: Caller, cmd: VoiceChunk) -> int:
         """Store chunk `seq`; returns the clip's total bytes so far."""

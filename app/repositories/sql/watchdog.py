@@ -28,6 +28,8 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
+TICK_S = 0.1  # how late past its deadline a statement may be cut
+
 
 class Tripped(BaseException):
     """Raised out of the pool's idle check once the watch tripped: psycopg_pool retries
@@ -83,9 +85,12 @@ class Watchdog:
         token = next(self._ids)
         with self._cond:
             self._armed[token] = (conn, watch)
+            was_empty = not self._heap
+            # Deadlines only grow (now + one limit), so only the first one needs a wake-up.
             heapq.heappush(self._heap, (time.monotonic() + self.limit_s, token))
             self._ensure_thread()
-            self._cond.notify()
+            if was_empty:
+                self._cond.notify()
         try:
             yield
         finally:
@@ -105,8 +110,8 @@ class Watchdog:
                     self._cond.wait()
                 deadline, token = self._heap[0]
                 now = time.monotonic()
-                if deadline > now:
-                    self._cond.wait(deadline - now)
+                if deadline > now:  # at most one wake-up per tick, however many statements
+                    self._cond.wait(max(deadline - now, TICK_S))
                     continue
                 heapq.heappop(self._heap)
                 entry = self._armed.pop(token, None)
