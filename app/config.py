@@ -66,7 +66,9 @@ class Settings(BaseSettings):
     SERVER_WORKERS: int = Field(default=1, ge=1, le=64)
     SHUTDOWN_TIMEOUT_S: float = Field(default=1.0, gt=0, le=30)
     RATE_LIMIT_QUESTIONS: str = "10/minute;200/day"
-    RATE_LIMIT_CONNECTIONS: str = "60/minute"
+    RATE_LIMIT_CONNECTIONS: str = ""
+    RATE_LIMIT_FAILED_AUTH: str = "30/minute"
+    RATE_LIMIT_USER_CONNECTIONS: str = "30/minute"
     CREDITS_COST_CACHED: int = Field(default=1, ge=0)
     CREDITS_COST_GENERATED: int = Field(default=2, ge=0)
     CREDITS_COST_VOICE: int = Field(default=1, ge=0)
@@ -77,6 +79,9 @@ class Settings(BaseSettings):
     MAX_EVENT_BYTES: int = Field(default=65_536, ge=1024)
     MAX_VOICE_CHUNK_BYTES: int | None = Field(default=None, ge=1024)
     VOICE_CLIP_TTL_S: int = Field(default=300, ge=1)
+    VOICE_MAX_OPEN_CLIPS_SESSION: int = Field(default=2, ge=1)
+    VOICE_MAX_OPEN_CLIPS_USER: int = Field(default=4, ge=1)
+    VOICE_MAX_USER_BYTES: int = Field(default=20_971_520, ge=1)
     SESSION_TTL_S: int = Field(default=1800, ge=1)
     REDIS_CONNECT_TIMEOUT_S: float = Field(default=1.0, gt=0)
     REDIS_SOCKET_TIMEOUT_S: float = Field(default=2.0, gt=0)
@@ -85,7 +90,9 @@ class Settings(BaseSettings):
     DATABASE_CONNECT_TIMEOUT_S: int = Field(default=3, ge=2)
     DATABASE_POOL_TIMEOUT_S: float = Field(default=3.0, gt=0)
     DATABASE_POOL_SIZE: int = Field(default=20, ge=1, le=500)
+    DATABASE_STATEMENT_TIMEOUT_S: float = Field(default=2.5, ge=0)
     READINESS_TIMEOUT_S: float = Field(default=1.5, gt=0, le=30)
+    SERVICE_RETRY_AFTER_S: int = Field(default=5, ge=1, le=3600)
     WEB_CLIENT_ENABLED: bool | None = None
     LOG_LEVEL: str = "INFO"
     LOG_FORMAT: Literal["json", "console"] | None = None

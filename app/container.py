@@ -28,6 +28,7 @@ from app.repositories.unit_of_work import RedisRepositories, StoreUnitOfWork
 from app.streaming.scheduler import Scheduler
 from app.use_cases.admission import AdmissionRules
 from app.use_cases.background import Worker
+from app.use_cases.connect_limits import ConnectLimits
 from app.use_cases.generation import Generation
 from app.use_cases.interactions import Interactions
 from app.use_cases.notifier import Notifier
@@ -43,7 +44,7 @@ class Container:
     redis: redis.Redis
     verifier: TokenVerifier
     redis_repos: RedisRepositories
-    connect_limiter: RateLimiter
+    connect_limits: ConnectLimits
     gate: Any  # app.socket_events.ack_gate.AckGate
     transport: Notifier
     rules: AdmissionRules
@@ -144,6 +145,7 @@ def build_container(
             generation.run, cmd.question, cmd.context, cmd.interaction_id
         ),
         pace=settings.STREAM_PACE,
+        retry_after_s=settings.SERVICE_RETRY_AFTER_S,
     )
     clips = VoiceClips(
         VoiceClipRepository(client, settings.VOICE_CLIP_TTL_S),
@@ -152,6 +154,9 @@ def build_container(
             max_seconds=settings.MAX_AUDIO_SECONDS,
             voice_fee=settings.CREDITS_COST_VOICE,
             cheapest_question=prices.cheapest_question,
+            max_open_per_user=settings.VOICE_MAX_OPEN_CLIPS_USER,
+            max_open_per_session=settings.VOICE_MAX_OPEN_CLIPS_SESSION,
+            max_user_bytes=settings.VOICE_MAX_USER_BYTES,
         ),
     )
     return Container(
@@ -164,7 +169,11 @@ def build_container(
             jwks_min_refetch_s=settings.JWKS_MIN_REFETCH_S,
         ),
         redis_repos=redis_repos,
-        connect_limiter=RateLimiter(storage, settings.RATE_LIMIT_CONNECTIONS, "connections"),
+        connect_limits=ConnectLimits(
+            per_ip=RateLimiter(storage, settings.RATE_LIMIT_CONNECTIONS, "connections"),
+            failed_auth=RateLimiter(storage, settings.RATE_LIMIT_FAILED_AUTH, "failed_auth"),
+            per_user=RateLimiter(storage, settings.RATE_LIMIT_USER_CONNECTIONS, "user_connections"),
+        ),
         gate=gate,
         transport=transport,
         rules=rules,

@@ -93,10 +93,16 @@ class TokenVerifier:
             else None
         )
 
-    def verify(self, token: str | None) -> dict[str, Any] | None:
-        """Return the verified claims of `token`, or None for any bad or missing token."""
+    def verify(
+        self, token: str | None, remote_allowed: Callable[[], bool] | None = None
+    ) -> dict[str, Any] | None:
+        """Return the verified claims of `token`, or None for any bad or missing token.
+
+        `remote_allowed` is asked only when the token cannot be checked locally and
+        would go to `/auth/v1/user`; False skips that call (the token is refused).
+        """
         try:
-            return self._verify(token)
+            return self._verify(token, remote_allowed)
         except Exception as exc:  # a bad token must never become a 500
             log.warning("token verification failed unexpectedly: %s", type(exc).__name__)
             return None
@@ -108,7 +114,9 @@ class TokenVerifier:
                 self._client.close()
                 self._client = None
 
-    def _verify(self, token: str | None) -> dict[str, Any] | None:
+    def _verify(
+        self, token: str | None, remote_allowed: Callable[[], bool] | None = None
+    ) -> dict[str, Any] | None:
         if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
             return None
         digest = token_digest(token)
@@ -133,7 +141,7 @@ class TokenVerifier:
                 return self._verify_dev(token, digest)
             if self._hs_secret:
                 return self._verify_hs256(token, digest)
-        if self.remote is not None:
+        if self.remote is not None and (remote_allowed is None or remote_allowed()):
             return self.remote.verify(token, digest)
         return None
 

@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.auth.tokens import extract_token
 from app.domain.errors import Refused
+from app.repositories.outages import is_store_outage
 from app.socket_events.messages import MESSAGES, describe
 from app.use_cases import account
 
@@ -51,6 +52,8 @@ def api_http_error(exc: HTTPException) -> Any:
     """
     if not is_api_path(request.path):
         return exc
+    if is_store_outage(getattr(exc, "original_exception", None) or exc):
+        return _unavailable()
     status = exc.code or 500
     code = STATUS_CODES.get(status, "invalid_payload" if status < 500 else "internal_error")
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -60,6 +63,18 @@ def api_http_error(exc: HTTPException) -> Any:
     if allowed:  # a 405 names the methods the route takes
         response.headers["Allow"] = ", ".join(allowed)
     return response, status
+
+
+def _unavailable() -> tuple[Response, int]:
+    """A store is unreachable: 503 `service_unavailable` with `retry_after` (and the
+    Retry-After header), as the socket events answer it."""
+    retry_after = current_app.extensions["guia"].settings.SERVICE_RETRY_AFTER_S
+    error = Refused("service_unavailable", retry_after=retry_after)
+    response = jsonify(
+        error={"code": error.code, "message": describe(error), "retry_after": retry_after}
+    )
+    response.headers["Retry-After"] = str(retry_after)
+    return response, 503
 
 
 def require_auth_http(fn: Callable[..., Any]) -> Callable[..., Any]:

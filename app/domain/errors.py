@@ -24,6 +24,7 @@ CODES = frozenset(
         "audio_too_large",
         "transcription_failed",
         "internal_error",
+        "service_unavailable",  # a store is unreachable: retry after `retry_after` seconds
     }
 )
 

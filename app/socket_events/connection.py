@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from flask import request
@@ -12,11 +12,16 @@ from app import metrics
 from app.auth.tokens import extract_token
 from app.domain.errors import Refused
 from app.extensions import socketio
+from app.repositories.outages import is_store_outage
 from app.request_ids import bind_connection
-from app.socket_events.handling import SocketContext, container, send_error, sid
-from app.socket_events.messages import describe
+from app.socket_events.handling import SocketContext, container, send_error, sid, unavailable
+from app.socket_events.messages import describe, error_payload
+from app.use_cases.connect_limits import Refusal, authenticate
 from app.use_cases.identity import Caller
 from app.use_cases.sessions import OpenSession, close_session, open_session
+
+if TYPE_CHECKING:
+    from app.container import Container
 
 log = structlog.get_logger(__name__)
 
@@ -32,11 +37,30 @@ def _refuse(reason: str, error: Refused) -> ConnectionRefusedError:
 @socketio.on("connect")
 def on_connect(auth: Any = None) -> None:
     c = container()
-    if c.connect_limiter.hit(request.remote_addr or "unknown") is not None:
-        raise _refuse("rate_limited", Refused("unauthorized", "too_many_attempts"))
-    claims = c.verifier.verify(extract_token(auth, request.headers))
-    if not claims:
-        raise _refuse("invalid_token", Refused("unauthorized"))
+    try:
+        _connect(c, auth)
+    except Exception as exc:
+        if not is_store_outage(exc):
+            raise
+        # Not `unauthorized`: the token may be fine, and a client must not sign out.
+        log.warning("connect_store_unavailable", error=type(exc).__name__)
+        if c.sockets.pop(sid(), None) is not None:  # it failed after it was counted
+            metrics.connections.dec()
+        metrics.connect_refused.labels(reason="service_unavailable").inc()
+        error = unavailable(c, "connect")
+        raise ConnectionRefusedError("service_unavailable", error_payload(error)) from None
+
+
+def _connect(c: Container, auth: Any) -> None:
+    try:
+        claims = authenticate(
+            extract_token(auth, request.headers),
+            request.remote_addr or "unknown",
+            c.connect_limits,
+            c.verifier.verify,
+        )
+    except Refusal as refusal:
+        raise _refuse(refusal.reason, refusal.error) from None
     user_id = str(claims["sub"])
     bind_connection(sid(), user_id)
     log.info("socket_connected")
@@ -79,6 +103,7 @@ def on_disconnect(*_args: Any) -> None:
         return
     metrics.connections.dec()
     c.interactions.detach(ctx.session_id, sid())
+    c.clips.drop_socket(ctx.session_id, sid())
     close_session(ctx.session_id, sid(), c.uow())
 
 

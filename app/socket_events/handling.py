@@ -2,7 +2,9 @@
 
 `socket_handler(event, Command)` registers a handler that receives the caller and
 the parsed command and returns the ack's fields; a `Refused` (or any failure)
-becomes the protocol's failed ack plus an `error` event. Events to the calling
+becomes the protocol's failed ack plus an `error` event: `service_unavailable`
+with `retry_after` when a store is unreachable (`repositories.outages`), else
+`internal_error`. Events to the calling
 socket wait until its ack is queued (see `ack_gate`).
 """
 
@@ -21,6 +23,7 @@ from app import metrics
 from app.domain.commands import Command
 from app.domain.errors import Refused
 from app.extensions import socketio
+from app.repositories.outages import is_store_outage
 from app.request_ids import bind_connection
 from app.socket_events.messages import error_payload
 from app.socket_events.parsing import parse
@@ -89,6 +92,20 @@ def _parse(command: type[Command], payload: Any, caller: Caller, event: str) -> 
         raise
 
 
+def unavailable(c: Container, reason: str | None = None) -> Refused:
+    """The refusal while a store is unreachable: retry after SERVICE_RETRY_AFTER_S."""
+    return Refused("service_unavailable", reason, retry_after=c.settings.SERVICE_RETRY_AFTER_S)
+
+
+def failure(c: Container, exc: Exception, event: str) -> Refused:
+    """What the client is told about an unexpected failure (logged here)."""
+    if is_store_outage(exc):
+        log.warning("store_unavailable", socket_event=event, error=type(exc).__name__)
+        return unavailable(c)
+    log.exception("handler_failed", socket_event=event)
+    return Refused("internal_error")
+
+
 def socket_handler(
     event: str, command: type[Command]
 ) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., Any]]:
@@ -108,9 +125,8 @@ def socket_handler(
                 return {"ok": True, **fn(c, caller, _parse(command, payload, caller, event))}
             except Refused as exc:
                 return send_error(c, exc, event)
-            except Exception:
-                log.exception("handler_failed", socket_event=event)
-                return send_error(c, Refused("internal_error"), event)
+            except Exception as exc:
+                return send_error(c, failure(c, exc, event), event)
             finally:
                 metrics.handler_seconds.labels(event=event).observe(time.perf_counter() - started)
 

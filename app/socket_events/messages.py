@@ -15,6 +15,9 @@ MESSAGES: dict[str, str] = {
     "unauthorized.too_many_attempts": (
         "Demasiados intentos de conexión desde tu red. Espera un minuto e inténtalo de nuevo."
     ),
+    "unauthorized.too_many_connections": (
+        "Tu cuenta se conectó demasiadas veces seguidas. Espera un minuto e inténtalo de nuevo."
+    ),
     "invalid_payload": "La solicitud no tiene el formato esperado.",
     "invalid_payload.payload": "El mensaje debe ser un objeto JSON.",
     "invalid_payload.event": "Evento desconocido: {event}",
@@ -41,6 +44,14 @@ MESSAGES: dict[str, str] = {
     "question_empty": "Escribe una pregunta antes de enviarla.",
     "question_too_long": "La pregunta es demasiado larga (máximo 1000 caracteres).",
     "rate_limited": "Has hecho muchas preguntas seguidas. Espera un momento e inténtalo de nuevo.",
+    "rate_limited.open_clips_user": (
+        "Ya tienes {limit} grabaciones sin terminar. Termina o espera a que caduquen antes de "
+        "empezar otra."
+    ),
+    "rate_limited.open_clips_session": (
+        "Ya hay {limit} grabaciones sin terminar en esta sesión. Termina una antes de empezar "
+        "otra."
+    ),
     "insufficient_credits": "No tienes créditos suficientes para esta pregunta.",
     "not_found": "No encontramos esa explicación o grabación.",
     "generation_failed": (
@@ -73,6 +84,10 @@ MESSAGES: dict[str, str] = {
     "audio_too_large.bytes": (
         "El audio supera el tamaño máximo permitido ({limit} bytes); se descartó la grabación."
     ),
+    "audio_too_large.user_bytes": (
+        "Tus grabaciones sin terminar superan el máximo de {limit} bytes en total; se descartó "
+        "esta grabación."
+    ),
     "audio_too_large.too_large": "El mensaje es demasiado grande (máximo {limit} bytes).",
     "audio_too_large.seconds": (
         "El audio dura más de {limit:g} segundos; graba una pregunta más corta."
@@ -86,6 +101,14 @@ MESSAGES: dict[str, str] = {
         "para activar las preguntas por voz; mientras tanto, escribe tu pregunta."
     ),
     "internal_error": "Ocurrió un error inesperado. Inténtalo de nuevo.",
+    "service_unavailable": (
+        "El servicio no está disponible por un momento. No se te cobró nada; inténtalo de nuevo "
+        "en {retry_after} segundos."
+    ),
+    "service_unavailable.connect": (
+        "El servicio no está disponible por un momento. Vuelve a conectarte en {retry_after} "
+        "segundos."
+    ),
 }
 
 
@@ -95,7 +118,7 @@ def describe(error: Refused) -> str:
         return error.text
     template = MESSAGES.get(f"{error.code}.{error.reason}") or MESSAGES[error.code]
     try:
-        return template.format(**error.params)
+        return template.format(**{"retry_after": error.retry_after, **error.params})
     except (KeyError, ValueError, IndexError):
         return MESSAGES[error.code]
 

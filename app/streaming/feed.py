@@ -11,6 +11,7 @@ import structlog
 
 from app.domain.event_plan import EventPlan
 from app.domain.explanation import Step
+from app.repositories.outages import is_store_outage
 from app.streaming.stream import LiveStream
 
 log = structlog.get_logger(__name__)
@@ -49,9 +50,9 @@ def follow(
             wake(stream)
             if ended:
                 return
-    except Exception:
+    except Exception as exc:
         log.exception("feed_follow_failed", interaction_id=stream.interaction_id)
-        stream.fail("internal_error")
+        stream.fail("service_unavailable" if is_store_outage(exc) else "internal_error")
         wake(stream)
 
 

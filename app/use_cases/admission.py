@@ -19,7 +19,7 @@ from app.domain.pricing import QUESTION, Prices, question_action
 from app.domain.questions import GenerationContext, Question
 from app.domain.records import Interaction
 from app.repositories.interfaces import StoreUnitOfWork
-from app.use_cases import credits, lifecycle_log
+from app.use_cases import credits, lifecycle_log, settlement
 from app.use_cases.credits import CreditNote
 from app.use_cases.identity import Caller
 
@@ -122,7 +122,11 @@ def _admit(cmd: Admit, uow: StoreUnitOfWork, rules: AdmissionRules) -> Admitted 
         )
         balance = note.balance if note else credits.balance(uow, user_id)
         uow.commit()
-        leads = cached is None and uow.feeds.try_lead(cmd.question.hash, interaction.id) is None
+        try:
+            leads = cached is None and uow.feeds.try_lead(cmd.question.hash, interaction.id) is None
+        except Exception:  # Redis failed after the hold was committed: give it back now
+            settlement.give_back(uow, user_id, interaction.id, "service_unavailable")
+            raise
     return Admitted(interaction, cached, balance, (note,) if note else (), leads)
 
 

@@ -7,6 +7,7 @@ failures in the feed, so every follower (on any instance) ends the same way.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,10 +20,12 @@ from app.answer_cache import AnswerCache
 from app.domain.explanation import Explanation, Step
 from app.domain.questions import GenerationContext, Question
 from app.repositories.interfaces import GenerationFeeds, UnitOfWork
+from app.repositories.outages import is_store_outage
 
 log = structlog.get_logger(__name__)
 
 AnswerChecker = Callable[[str, Explanation], bool | None]
+END_RETRY_DELAYS_S = (1, 2, 4, 8, 15, 30)  # writing a failed generation's end
 
 
 class Generation:
@@ -35,7 +38,9 @@ class Generation:
         uow_factory: Callable[[], UnitOfWork],
         cache: AnswerCache,
         checker: AnswerChecker | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.sleep = sleep
         self.engines = list(engines)
         self.feeds = feeds
         self.uow_factory = uow_factory
@@ -71,7 +76,11 @@ class Generation:
         except ValidationError:
             log.warning("generation_invalid", interaction_id=interaction_id)
             self._fail(question.hash, "generation_failed", "")
-        except Exception:
+        except Exception as exc:
+            if is_store_outage(exc):  # Redis (the feed) or the database is unreachable
+                log.warning("generation_store_unavailable", interaction_id=interaction_id)
+                self._fail(question.hash, "service_unavailable", "")
+                return
             log.exception("generation_crashed", interaction_id=interaction_id)
             self._fail(question.hash, "generation_failed", "")
 
@@ -137,6 +146,18 @@ class Generation:
             uow.commit()
 
     def _fail(self, question_hash: str, code: str, reason: str, text: str | None = None) -> None:
+        """End the feed with an error and free the lead, so a retry generates anew. While
+        Redis is unreachable this is tried again with backoff (the lock would otherwise
+        make every retry join a generation that never ends)."""
         entry = {"code": code, "reason": reason, "text": text}
-        self.feeds.append(question_hash, "error", entry)
-        self.feeds.release(question_hash)
+        for delay in (0, *END_RETRY_DELAYS_S):
+            if delay:
+                self.sleep(delay)
+            try:
+                self.feeds.append(question_hash, "error", entry)
+                self.feeds.release(question_hash)
+                return
+            except Exception as exc:
+                if not is_store_outage(exc):
+                    raise
+        log.warning("generation_end_not_written", question_hash=question_hash)

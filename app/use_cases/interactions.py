@@ -45,8 +45,10 @@ class Interactions:
         streams: StreamFactory,
         start_generation: Callable[[Admit], None],
         pace: float,
+        retry_after_s: int = 5,  # of a service_unavailable error event
     ) -> None:
         self.uow_factory = uow_factory
+        self.retry_after_s = retry_after_s
         self.sessions = sessions
         self.transport = transport
         self.scheduler = scheduler
@@ -120,10 +122,14 @@ class Interactions:
             credits_remaining=admitted.balance,
         )
         with self._lock(caller.session_id):
-            old = self._entries.get(caller.session_id)
-            if old is not None:
-                self._end(caller.session_id, old, caller.sid, "replaced", clear=False)
-            self.sessions.start_stream(state)
+            try:
+                old = self._entries.get(caller.session_id)
+                if old is not None:
+                    self._end(caller.session_id, old, caller.sid, "replaced", clear=False)
+                self.sessions.start_stream(state)
+            except Exception:  # e.g. Redis down: nothing streamed, the holds go back now
+                self._give_back(caller.user_id, interaction.id)
+                raise
             stream = self.streams.new(state, admitted.cached, self)
             stream.received_at = cmd.received_at
             self._entries[caller.session_id] = stream
@@ -216,6 +222,7 @@ class Interactions:
                 stream.error_reason,
                 interaction_id=stream.interaction_id,
                 text=stream.error_text,
+                retry_after=self.retry_after_s if code == "service_unavailable" else None,
             )
             self.transport.send_error(stream.sid, error)
         self.worker.submit(self._fail, stream, code, lifecycle_log.since(stream.received_at))
@@ -293,6 +300,12 @@ class Interactions:
         lifecycle_log.stream_line(
             "explanation_failed", stream, ms, code=code, credits_refunded=refunded
         )
+
+    def _give_back(self, user_id: str, interaction_id: str) -> None:
+        with self.uow_factory() as uow:
+            notes = settlement.give_back(uow, user_id, interaction_id, "service_unavailable")
+        for note in notes:
+            self.transport.notify_credits(user_id, note)
 
     def _settle(self, interaction_id: str, status: str) -> None:
         settlement.close_now(self.uow_factory, interaction_id, status)

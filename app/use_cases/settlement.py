@@ -1,7 +1,8 @@
 """How an interaction ends in the database: closed (charge kept) or failed (refunded).
 
 The interaction owner and the crash reconciler both end interactions through
-these two functions, inside the caller's unit of work (the caller commits).
+`close` and `fail`, inside the caller's unit of work (the caller commits);
+`give_back` is `fail` for a request that could not start, committed at once.
 Only an interaction still 'streaming' is ended, so each ends once.
 """
 
@@ -10,9 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import structlog
+
 from app.repositories.interfaces import StoreUnitOfWork, UnitOfWork
 from app.use_cases import credits
 from app.use_cases.credits import CreditNote
+
+log = structlog.get_logger(__name__)
 
 
 def now() -> datetime:
@@ -55,3 +60,16 @@ def mark_started(uow_factory: Callable[[], StoreUnitOfWork], interaction_id: str
     with uow_factory() as uow:
         uow.interactions.update(interaction_id, first_event_at=now())
         uow.commit()
+
+
+def give_back(uow: UnitOfWork, user_id: str, interaction_id: str, code: str) -> list[CreditNote]:
+    """An admitted request that could not start: fail it and refund its holds now, and
+    commit. Best effort: if the database is unreachable too, the interaction stays
+    'streaming' without a first event and `credits reconcile` refunds it later."""
+    try:
+        notes = fail(uow, user_id, interaction_id, code)
+        uow.commit()
+        return notes
+    except Exception:
+        log.warning("give_back_failed", interaction_id=interaction_id, exc_info=True)
+        return []

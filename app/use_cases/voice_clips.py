@@ -1,7 +1,10 @@
 """Voice clips while they upload: opened, appended chunk by chunk, then taken whole.
 
 Clips live only in Redis (with a TTL) until `take` removes them for completion, so
-audio is never kept longer than the request needs. Every fault discards the clip.
+audio is never kept longer than the request needs. Every fault discards the clip,
+and so does the disconnect of the socket that opened it. One user and one session
+hold only so many open clips (`rate_limited`, `retry_after` = until the first of
+them expires) and so many bytes together (`audio_too_large`, the clip discarded).
 """
 
 from __future__ import annotations
@@ -9,11 +12,20 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import structlog
+
 from app.domain.audio import decode_base64, matches_format, wav_duration
 from app.domain.commands import VoiceChunk, VoiceStart
 from app.domain.errors import Refused
-from app.repositories.redis.voice_clips import ClipMeta, TakenClip, VoiceClipRepository
+from app.repositories.redis.voice_clips import (
+    ClipMeta,
+    TakenClip,
+    TooManyOpenClips,
+    VoiceClipRepository,
+)
 from app.use_cases.identity import Caller
+
+log = structlog.get_logger(__name__)
 
 # A chunk that arrives ahead of its predecessor (engine.io may run two events of
 # one client at once) waits this long for it before it counts as a gap.
@@ -27,6 +39,9 @@ class VoiceLimits:
     max_seconds: float
     voice_fee: int
     cheapest_question: int
+    max_open_per_user: int = 0  # 0: no cap
+    max_open_per_session: int = 0
+    max_user_bytes: int = 0  # audio bytes of one user's open clips together
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,7 @@ class Clip:
     meta: ClipMeta
     audio: bytes
     duration_s: float | None
+    held: bytes = b""  # what its chunks held in Redis (empty when sent whole as `data`)
 
 
 class VoiceClips:
@@ -48,9 +64,36 @@ class VoiceClips:
 
     def start(self, caller: Caller, cmd: VoiceStart) -> str:
         """Open a clip for this user and session; returns its voice_id."""
-        return self.clips.create(
-            caller.user_id, caller.session_id, cmd.format, cmd.language or "es", cmd.context
-        )
+        try:
+            return self.clips.create(
+                caller.user_id,
+                caller.session_id,
+                cmd.format,
+                cmd.language or "es",
+                cmd.context,
+                sid=caller.sid,
+                max_open_user=self.limits.max_open_per_user,
+                max_open_session=self.limits.max_open_per_session,
+            )
+        except TooManyOpenClips as full:
+            limit = (
+                self.limits.max_open_per_user
+                if full.scope == "user"
+                else self.limits.max_open_per_session
+            )
+            raise Refused(
+                "rate_limited", f"open_clips_{full.scope}", retry_after=full.retry_after_s,
+                limit=limit,
+            ) from None  # fmt: skip
+
+    def drop_socket(self, session_id: str, sid: str) -> int:
+        """The socket is gone: its unfinished clips go too (their memory with them).
+        Best effort: with Redis unreachable they expire by their TTL."""
+        try:
+            return self.clips.drop_socket(session_id, sid)
+        except Exception:
+            log.warning("voice_clips_not_dropped", session_id=session_id)
+            return 0
 
     def add_chunk(self, caller: Caller, cmd: VoiceChunk) -> int:
         """Store chunk `seq`; returns the clip's total bytes so far."""
@@ -68,13 +111,20 @@ class VoiceClips:
             raise Refused("audio_invalid", "base64", voice_id=voice_id)
         deadline = time.monotonic() + self.gap_grace_s
         while True:
-            result = self.clips.append(voice_id, cmd.seq, chunk, self.limits.max_bytes)
+            result = self.clips.append(
+                voice_id, cmd.seq, chunk, self.limits.max_bytes, self.limits.max_user_bytes
+            )
             if result.status in ("ok", "repeat"):
                 return result.received_bytes
             if result.status == "missing":
                 raise Refused("not_found", voice_id=voice_id)
             if result.status == "too_large":
                 raise self._too_big(voice_id)
+            if result.status == "user_bytes":
+                raise Refused(
+                    "audio_too_large", "user_bytes", voice_id=voice_id,
+                    limit=self.limits.max_user_bytes,
+                )  # fmt: skip
             if time.monotonic() >= deadline:  # a gap that no late chunk filled
                 self.clips.delete(voice_id)
                 raise Refused("audio_invalid", "gap", voice_id=voice_id, expected=result.next_seq)
@@ -88,7 +138,15 @@ class VoiceClips:
             raise Refused("not_found", voice_id=voice_id)
         audio = self._clip_audio(taken, data, has_transcript)
         duration = wav_duration(audio) if audio and meta.format == "wav" else None
-        return Clip(meta, audio, duration)
+        return Clip(meta, audio, duration, taken.audio)
+
+    def put_back(self, clip: Clip) -> None:
+        """Undo `take` (a store failed before the clip was recorded), so the same
+        `voice_complete` can be sent again; best effort."""
+        try:
+            self.clips.restore(clip.meta, clip.held)
+        except Exception:  # Redis is the store that failed: the clip is lost with it
+            log.warning("voice_clip_not_restored", voice_id=clip.meta.voice_id)
 
     def check_duration(self, duration: float | None, voice_id: str) -> None:
         if duration is not None and duration > self.limits.max_seconds:

@@ -22,6 +22,7 @@ from app.domain.pricing import VOICE
 from app.domain.questions import GenerationContext, Question, question_problem, question_text
 from app.domain.records import VoiceInteraction
 from app.repositories.interfaces import StoreUnitOfWork
+from app.repositories.outages import is_store_outage
 from app.use_cases import credits
 from app.use_cases.admission import AdmissionRules, Admit, Admitted, admit
 from app.use_cases.identity import Caller
@@ -82,7 +83,12 @@ class VoiceQuestions:
     def _complete(self, caller: Caller, cmd: VoiceComplete, interaction_id: str) -> None:
         voice_id = cmd.voice_id
         clip = self.clips.take(caller, voice_id, cmd.data, cmd.transcript is not None)
-        self._record(caller, clip)
+        try:
+            self._record(caller, clip)
+        except Exception as exc:
+            if is_store_outage(exc):  # nothing charged or recorded: the clip can be sent again
+                self.clips.put_back(clip)
+            raise
         held = False
         try:
             self.clips.check_duration(clip.duration_s, voice_id)
@@ -115,7 +121,11 @@ class VoiceQuestions:
         except Exception as exc:
             if held:
                 self._refund_fee(caller, interaction_id)
-            code = exc.code if isinstance(exc, Refused) else "internal_error"
+            code = (
+                exc.code
+                if isinstance(exc, Refused)
+                else "service_unavailable" if is_store_outage(exc) else "internal_error"
+            )
             self._update(voice_id, status="failed", error_code=code)
             raise
         self._update(voice_id, interaction_id=interaction_id)

@@ -46,12 +46,13 @@ class Env:
         self.server = ServerProcess(
             server_env(DATABASE_URL=self.pg.url, REDIS_URL=self.redis.url, **common)
         )
-        # A dedicated server whose per-IP connection limit is small enough to reach.
+        # A dedicated server whose failed-auth and per-user limits are small enough to reach.
         self.limited = ServerProcess(
             server_env(
                 DATABASE_URL=self.pg.url,
                 REDIS_URL=self.limit_redis.url,
-                RATE_LIMIT_CONNECTIONS="5/minute",
+                RATE_LIMIT_FAILED_AUTH="5/minute",
+                RATE_LIMIT_USER_CONNECTIONS="3/minute",
                 **common,
             )
         )
@@ -398,19 +399,59 @@ def test_second_socket_takes_the_session_over(env: Env, opened: list[Attempt]) -
     assert env.redis.client.hget(f"session:{session_id}", "sid") == second.client.get_sid("/")
 
 
-# -- per-IP connection limit --------------------------------------------------------------
+# -- connection limits: failed authentications per IP, connections per user ---------------
 
 
-def test_per_ip_connection_limit_refuses_the_sixth_attempt(env: Env, opened: list[Attempt]) -> None:
-    for _ in range(5):
-        attempt = connect(env, opened, server=env.limited, auth={"token": env.token()})
+def _refused_total(server: ServerProcess, reason: str) -> float:
+    text = httpx.get(f"{server.url}/metrics", timeout=5).text
+    prefix = f'guia_connect_refused_total{{reason="{reason}"}} '
+    lines = [line for line in text.splitlines() if line.startswith(prefix)]
+    return float(lines[0].removeprefix(prefix)) if lines else 0.0
+
+
+def test_failed_auths_over_the_limit_skip_the_remote_check_but_valid_tokens_still_connect(
+    env: Env, opened: list[Attempt]
+) -> None:
+    """An attacker's forged tokens from a shared address never lock its students out."""
+    server = env.limited
+
+    def forged() -> dict[str, Any]:  # a new token each time (refusals are cached per token)
+        return {"auth": {"token": env.fake.sign_hs256(b"not-the-project-secret")}}
+
+    lookups = env.fake.user_lookups
+    for _ in range(5):  # within the budget: the unverifiable token goes to /auth/v1/user
+        assert_refused(connect(env, opened, server=server, **forged()))
+    assert env.fake.user_lookups == lookups + 5
+    assert _refused_total(server, "invalid_token") >= 5
+    for _ in range(5):  # over it: refused without the remote call, told to wait
+        attempt = connect(env, opened, server=server, **forged())
+        assert_refused(attempt)
+        assert "Espera" in attempt.error["data"]["message"]
+    assert env.fake.user_lookups == lookups + 5
+    assert _refused_total(server, "failed_auth_limited") == 5
+    # Students behind the same address: a valid token is verified locally and connects.
+    for _ in range(3):
+        good = connect(env, opened, server=server, auth={"token": env.token()})
+        assert good.accepted
+        assert good.wait_ready()["user_id"]
+        good.close()
+
+
+def test_connections_per_user_are_limited_other_users_are_not(
+    env: Env, opened: list[Attempt]
+) -> None:
+    server = env.limited
+    user = str(uuid.uuid4())
+    for _ in range(3):
+        attempt = connect(env, opened, server=server, auth={"token": env.token(sub=user)})
         assert attempt.accepted
         attempt.close()
-    sixth = connect(env, opened, server=env.limited, auth={"token": env.token()})
-    # What the server sends: the same refusal as a bad token (connection.py `_refuse`).
-    assert_refused(sixth)
-    text = httpx.get(f"{env.limited.url}/metrics", timeout=5).text
-    assert 'guia_connect_refused_total{reason="rate_limited"} 1.0' in text
+    fourth = connect(env, opened, server=server, auth={"token": env.token(sub=user)})
+    assert_refused(fourth)
+    assert "cuenta" in fourth.error["data"]["message"]
+    assert _refused_total(server, "user_limited") == 1
+    other = connect(env, opened, server=server, auth={"token": env.token()})
+    assert other.accepted
 
 
 # -- no secret reaches the log ------------------------------------------------------------

@@ -110,8 +110,10 @@ def test_an_http_request_fails_fast_while_postgres_is_down_and_works_after(
         started = time.monotonic()
         response = server.get("/api/v1/me", token)
         took = time.monotonic() - started
-        assert response.status_code == 500
-        assert response.json()["error"]["code"] == "internal_error"
+        assert response.status_code == 503
+        error = response.json()["error"]
+        assert error["code"] == "service_unavailable" and error["retry_after"] >= 1
+        assert response.headers["Retry-After"] == str(error["retry_after"])
         assert took < bound, f"the request waited {took:.2f}s on a stopped database"
     finally:
         private_postgres.start()

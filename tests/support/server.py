@@ -153,7 +153,8 @@ def base_env(**overrides: Any) -> dict[str, str]:
             "DEV_JWT_SECRET": DEV_SECRET,
             "STREAM_PACE": "0.02",
             "RATE_LIMIT_QUESTIONS": "100000/minute",
-            "RATE_LIMIT_CONNECTIONS": "100000/minute",
+            "RATE_LIMIT_FAILED_AUTH": "100000/minute",
+            "RATE_LIMIT_USER_CONNECTIONS": "100000/minute",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
             # GUIA_TEST_ASYNC_MODE=gevent runs the same tests against a gevent server.

@@ -201,6 +201,9 @@ class Rig:
                 max_seconds=kw.pop("max_seconds", 5),
                 voice_fee=1,
                 cheapest_question=1,
+                max_open_per_user=kw.pop("open_per_user", 0),
+                max_open_per_session=kw.pop("open_per_session", 0),
+                max_user_bytes=kw.pop("user_bytes", 0),
             ),
             gap_grace_s=kw.pop("grace", 0.2),
         )

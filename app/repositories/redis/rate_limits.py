@@ -27,10 +27,12 @@ def make_storage(redis_url: str, timeouts: RedisTimeouts | None = None) -> Stora
 
 
 class RateLimiter:
-    """Checks every limit of a `limits` string (e.g. "10/minute;200/day") together."""
+    """Checks every limit of a `limits` string (e.g. "10/minute;200/day") together.
+
+    An empty string is no limit at all (every hit allowed, nothing stored)."""
 
     def __init__(self, storage: Storage, spec: str, namespace: str) -> None:
-        self.limits = parse_many(spec)
+        self.limits = parse_many(spec) if spec.strip() else []
         self.strategy = MovingWindowRateLimiter(storage)
         self.namespace = namespace
 

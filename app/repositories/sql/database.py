@@ -33,6 +33,7 @@ from app.repositories.sql.dialect import (
 )
 from app.repositories.sql.interactions import SqlInteractionRepository
 from app.repositories.sql.voices import SqlVoiceRepository
+from app.repositories.sql.watchdog import Tripped, Watch, Watchdog
 
 SQLITE_SCHEMA = Path(__file__).with_name("sqlite_schema.sql")
 # Columns added after a table's first release (the Postgres migration that adds
@@ -93,8 +94,11 @@ CHECK_IDLE_AFTER_S = 5.0
 class IdleCheck:
     """The pool's `check`: ping only connections idle for more than CHECK_IDLE_AFTER_S."""
 
-    def __init__(self, idle_after_s: float = CHECK_IDLE_AFTER_S) -> None:
+    def __init__(
+        self, idle_after_s: float = CHECK_IDLE_AFTER_S, watchdog: Watchdog | None = None
+    ) -> None:
         self.idle_after_s = idle_after_s
+        self.watchdog = watchdog
         self._returned: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
     def returned(self, conn: psycopg.Connection[Any]) -> None:
@@ -103,7 +107,10 @@ class IdleCheck:
     def __call__(self, conn: psycopg.Connection[Any]) -> None:
         returned = self._returned.get(conn)
         if returned is None or time.monotonic() - returned > self.idle_after_s:
-            ConnectionPool.check_connection(conn)
+            if self.watchdog is None:
+                ConnectionPool.check_connection(conn)
+            else:
+                self.watchdog.check(conn, ConnectionPool.check_connection)
 
 
 class PostgresUnitOfWork(SqlUnitOfWork):
@@ -112,17 +119,32 @@ class PostgresUnitOfWork(SqlUnitOfWork):
     def __init__(self, pool: ConnectionPool[Any], idle_check: IdleCheck | None = None) -> None:
         self._pool = pool
         self._idle_check = idle_check
+        self._watchdog = idle_check.watchdog if idle_check else None
+        self._watch = Watch()
         self.connection: psycopg.Connection[Any] | None = None
 
     def _open(self) -> SqlSession:
-        self.connection = self._pool.getconn()
-        return PostgresSession(self.connection, self._replace)
+        self.connection = self._getconn()
+        guard = None
+        if self._watchdog is not None:
+            watchdog, watch = self._watchdog, self._watch
+            guard = lambda conn: watchdog.guard(conn, watch)  # noqa: E731
+        return PostgresSession(self.connection, self._replace, guard, self._watch)
+
+    def _getconn(self) -> psycopg.Connection[Any]:
+        if self._watchdog is None:
+            return self._pool.getconn()
+        try:
+            with self._watchdog.unit(self._watch):  # the pool's idle check shares the watch
+                return self._pool.getconn()
+        except Tripped:
+            raise psycopg.OperationalError("the database did not answer in time") from None
 
     def _replace(self) -> psycopg.Connection[Any]:
         """The connection died while it sat unchecked: hand it back, take a checked one."""
         if self.connection is not None:
             self._pool.putconn(self.connection)  # closed: the pool discards it
-        self.connection = self._pool.getconn()
+        self.connection = self._getconn()
         return self.connection
 
     def _release(self) -> None:
@@ -130,7 +152,7 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         if conn is None:
             return
         try:
-            if not conn.closed:
+            if not conn.closed and not self._watch.tripped:
                 conn.rollback()
         except psycopg.Error:
             pass  # a dead connection: the pool discards it
@@ -141,7 +163,11 @@ class PostgresUnitOfWork(SqlUnitOfWork):
 
     def commit(self) -> None:
         assert self.connection is not None, "use the unit of work in a with block"
-        self.connection.commit()
+        if self._watchdog is None:
+            self.connection.commit()
+            return
+        with self._watchdog.guard(self.connection, self._watch):
+            self.connection.commit()
 
     def rollback(self) -> None:
         assert self.connection is not None, "use the unit of work in a with block"
@@ -194,10 +220,15 @@ class PoolTimeouts:
 
     connect_s: int
     wait_s: float
+    statement_s: float | None = None  # client-side deadline of one statement (watchdog.py)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PoolTimeouts:
-        return cls(settings.DATABASE_CONNECT_TIMEOUT_S, settings.DATABASE_POOL_TIMEOUT_S)
+        return cls(
+            settings.DATABASE_CONNECT_TIMEOUT_S,
+            settings.DATABASE_POOL_TIMEOUT_S,
+            settings.DATABASE_STATEMENT_TIMEOUT_S or None,
+        )
 
 
 class PostgresDatabase:
@@ -214,7 +245,8 @@ class PostgresDatabase:
     ) -> None:
         self.timeouts = timeouts or PoolTimeouts.from_settings(default_settings())
         self._conninfo = conninfo
-        self._idle_check = IdleCheck()
+        statement_s = self.timeouts.statement_s
+        self._idle_check = IdleCheck(watchdog=Watchdog(statement_s) if statement_s else None)
         self._pool: ConnectionPool[Any] = ConnectionPool(
             conninfo,
             min_size=min_size,

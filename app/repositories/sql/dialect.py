@@ -10,6 +10,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -186,18 +187,29 @@ class PostgresSession(SqlSession):
         self,
         conn: psycopg.Connection[Any],
         replace: Callable[[], psycopg.Connection[Any]] | None = None,
+        guard: Callable[[psycopg.Connection[Any]], AbstractContextManager[None]] | None = None,
+        watch: Any = None,
     ) -> None:
         self.conn = conn
         self._replace = replace
+        self._guard = guard  # the statement deadline (sql/watchdog.py), if any
+        self._watch = watch
 
     def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
         replace, self._replace = self._replace, None
         try:
-            return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
+            return self._execute(query, params)
         except psycopg.OperationalError:
-            if replace is None or not self.conn.closed:
-                raise
+            tripped = self._watch is not None and self._watch.tripped
+            if replace is None or not self.conn.closed or tripped:
+                raise  # a cut statement: the database is hung, another try would hang too
             self.conn = replace()
+            return self._execute(query, params)
+
+    def _execute(self, query: str, params: Sequence[Any]) -> Any:
+        if self._guard is None:
+            return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
+        with self._guard(self.conn):
             return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
 
 
