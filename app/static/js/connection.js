@@ -23,6 +23,9 @@ export class Connection {
     this.sessionId = loadSessionId();
     this.socket = io({
       autoConnect: false,
+      // Websocket only: a connection then stays on one server process, so several
+      // processes or instances need no sticky routing (see the README's scale-out).
+      transports: ["websocket"],
       auth: (cb) => {
         getToken()
           .then((token) => cb(this.sessionId ? { token, session_id: this.sessionId } : { token }))
