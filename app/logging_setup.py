@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import re
 import sys
@@ -13,6 +15,13 @@ _SECRET_KEYS = re.compile(
     r"((^|_)token$|^token|secret|password|authorization|api_?key|dsn|cookie)", re.I
 )
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
+
+
+@functools.lru_cache(maxsize=4096)
+def user_hash(user_id: str) -> str:
+    """How log lines name a user: the first 16 hex digits of SHA-256 of the id (stable,
+    not reversible for a random UUID); never the id itself."""
+    return hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:16]
 
 
 def _redact(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:

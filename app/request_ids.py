@@ -8,13 +8,13 @@ import uuid
 import structlog
 from flask import Flask, Response, g, request
 
+from app.logging_setup import user_hash
+
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def bind_connection(sid: str, user_id: str | None = None) -> None:
     """Bind the socket's id (and the user's hash, never the id) for this handler's lines."""
-    from app.use_cases.lifecycle_log import user_hash
-
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(
         connection_id=sid, user=user_hash(user_id) if user_id else None

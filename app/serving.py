@@ -68,6 +68,8 @@ def websocket_handler() -> type:
             the application returns. Once the websocket has ended, whatever the peer
             still sends (its close frame, `\x88\x82...`) would be parsed as a request
             and logged as `Invalid HTTP method`; the connection is closed instead.
+            (gevent-websocket's `_prepare_response` also marks it when it sends the 101;
+            this does not depend on that.)
             """
             try:
                 super().run_application()

@@ -81,14 +81,8 @@ class Interactions:
                 self._entries.pop(caller.session_id, None)
                 return None
             if taken_over and not state.paused:
-                self.sessions.save_position(
-                    state.session_id,
-                    state.interaction_id,
-                    state.next_seq,
-                    state.step_index,
-                    state.chunk_index,
-                    True,
-                )
+                where = (state.next_seq, state.step_index, state.chunk_index)
+                self.sessions.save_position(state.session_id, state.interaction_id, *where, True)
             state.paused = True
             self._entries[caller.session_id] = state
             return {**state.position(), "paused": True}

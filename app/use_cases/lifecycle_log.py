@@ -6,10 +6,12 @@
 `explanation_paused` when the server shuts down under a live stream).
 
 Every line names the interaction and the user by a hash (`user`: the first 16 hex
-digits of SHA-256 of the user id; never the id itself, never a token) and carries
+digits of SHA-256 of the user id, `logging_setup.user_hash`; never the id itself,
+never a token) and carries
 `ms`, the milliseconds since the question was received on this instance (None for a
 stream this instance revived after a reconnect). Admission calls the first four, the
-interaction owner the others; nothing here is called per streamed event.
+interaction owner the others, and the socket handler decorator `request_refused` (a
+payload refused before admission); nothing here is called per streamed event.
 
 When INFO is disabled, every function returns before it computes anything: the check
 is the standard library's cached `Logger.isEnabledFor`, a few attribute reads.
@@ -17,13 +19,13 @@ is the standard library's cached `Logger.isEnabledFor`, a few attribute reads.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import logging
 import time
 from typing import Any
 
 import structlog
+
+from app.logging_setup import user_hash
 
 LOGGER_NAME = "guia.lifecycle"
 _gate = logging.getLogger(LOGGER_NAME)  # levels follow LOG_LEVEL (configure_logging)
@@ -32,12 +34,6 @@ log = structlog.get_logger(LOGGER_NAME)
 
 def enabled() -> bool:
     return _gate.isEnabledFor(logging.INFO)
-
-
-@functools.lru_cache(maxsize=4096)
-def user_hash(user_id: str) -> str:
-    """A stable, non-reversible name of a user for log lines."""
-    return hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:16]
 
 
 def since(received_at: float | None, now: float | None = None) -> int | None:

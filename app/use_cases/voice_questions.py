@@ -8,6 +8,7 @@ after the hold gives the fee back; a refused request frees its request id.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Protocol
@@ -60,6 +61,7 @@ class VoiceQuestions:
     def complete(self, caller: Caller, cmd: VoiceComplete) -> str:
         """Transcribe, admit and stream the clip; returns the interaction id (the first
         one, for a repeated request id: then nothing is transcribed or charged)."""
+        received_at = time.monotonic()  # the lifecycle log counts from here, not admission
         if cmd.transcript is not None and self.production:
             raise Refused("invalid_payload", "transcript_in_production", voice_id=cmd.voice_id)
         interaction_id = str(uuid.uuid4())
@@ -70,7 +72,7 @@ class VoiceQuestions:
             if earlier:
                 return earlier
         try:
-            self._complete(caller, cmd, interaction_id)
+            self._complete(caller, cmd, interaction_id, received_at)
         except Exception as exc:
             if cmd.request_id:
                 with self.uow_factory() as uow:
@@ -80,7 +82,9 @@ class VoiceQuestions:
             raise
         return interaction_id
 
-    def _complete(self, caller: Caller, cmd: VoiceComplete, interaction_id: str) -> None:
+    def _complete(
+        self, caller: Caller, cmd: VoiceComplete, interaction_id: str, received_at: float
+    ) -> None:
         voice_id = cmd.voice_id
         clip = self.clips.take(caller, voice_id, cmd.data, cmd.transcript is not None)
         try:
@@ -114,6 +118,7 @@ class VoiceQuestions:
                 voice_fee=self.clips.limits.voice_fee,
                 counted=True,
                 interaction_id=interaction_id,
+                received_at=received_at,
             )
             admitted = admit(ask, self.uow_factory(), self.rules)
             assert isinstance(admitted, Admitted)  # counted: never a repeat

@@ -176,3 +176,22 @@ def test_a_failure(server: ServerProcess, clients: Connect) -> None:  # noqa: F8
     assert failed["source"] == "generated" and failed["next_seq"] == 0
     assert_timed(found)
     assert_private(server, user_id, token)
+
+
+def test_a_voice_ask(server: ServerProcess, clients: Connect) -> None:  # noqa: F811
+    import base64
+
+    from tests.integration.test_voice_flow import make_wav
+
+    user_id, token = new_user()
+    client = clients(server, token)
+    voice_id = client.call("voice_start", {"format": "wav"})["voice_id"]
+    clip = base64.b64encode(make_wav(0.5)).decode()
+    ack = client.call("voice_complete", {"voice_id": voice_id, "data": clip, "transcript": SHORT_Q})
+    iid = ack["interaction_id"]
+    wait_finished(client, iid)
+    found = of(lines(server, user_id, until="explanation_completed"), iid)
+    assert [x["event"] for x in found] == [*FLOW, "explanation_completed"]
+    assert found[0]["input_type"] == "voice"
+    assert found[1]["source"] == "cache" and found[1]["credits_charged"] == 2  # + voice fee
+    assert_timed(found)
