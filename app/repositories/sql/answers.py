@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 from app.domain.records import (
+    AnswerVector,
     PredefinedAnswer,
 )
 from app.repositories.sql.base import SqlRepository
@@ -107,3 +108,17 @@ class SqlAnswerRepository(SqlRepository):
     def count(self) -> int:
         row = self._one("SELECT count(*) AS n FROM predefined_answers")
         return int(row["n"]) if row else 0
+
+    def set_embedding(self, answer_id: str, model: str, vector: Any) -> None:
+        self.s.run(
+            "UPDATE predefined_answers SET embedding = %s, embedding_model = %s WHERE id = %s",
+            (self._in("embedding", vector), model, self._in("id", answer_id)),
+            write=True,
+        )
+
+    def list_vectors(self) -> list[AnswerVector]:
+        rows = self._all(
+            "SELECT id, normalized_question, embedding_model, embedding FROM predefined_answers "
+            "ORDER BY created_at, id"
+        )
+        return self._records(AnswerVector, rows)
