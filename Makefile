@@ -17,7 +17,7 @@ export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: help venv install install-dev run test test-unit lint lint-static format \
-	services requirements docker-build clean
+	services requirements docker-build clean eval-cache bench-cache
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -66,6 +66,12 @@ test: install-dev lint-static lint services ## Static checks, black, ruff, then 
 
 test-unit: install-dev ## Only the fast unit tests (no PostgreSQL/Redis needed)
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+eval-cache: install-dev ## Semantic cache on its evaluation set: hit rate, false hits, lookup latency
+	$(BIN)/python bench/eval_cache.py
+
+bench-cache: install-dev ## Semantic lookup p50/p99 with 100k stored answers
+	$(BIN)/python bench/bench_semantic_cache.py
 
 requirements: ## Regenerate requirements*.txt from the pins in pyproject.toml
 	$(PYTHON) scripts/sync_requirements.py
