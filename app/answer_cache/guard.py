@@ -47,7 +47,7 @@ class Signature:
 
     text: str
     task: str | None
-    math: tuple[str, ...]  # canonical SymPy form of each math run ("raw:" when unparsed)
+    runs: tuple[str, ...]  # the math as typed (symbols); SymPy reads it only to compare
     numbers: tuple[str, ...]
     variables: frozenset[str]
     operators: tuple[str, ...]
@@ -66,6 +66,7 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("s") else word
 
 
+@lru_cache(maxsize=65536)
 def _canonical_math(run: str) -> str:
     """One run's canonical form: an equation as its unordered pair of sides."""
     try:
@@ -151,7 +152,7 @@ def read(normalized: str) -> Signature:
     return Signature(
         text=text,
         task=task,
-        math=tuple(_canonical_math(run) for run in runs),
+        runs=tuple(runs),
         numbers=tuple(numbers),
         variables=frozenset(variables),
         operators=tuple(operators),
@@ -161,6 +162,11 @@ def read(normalized: str) -> Signature:
         negated=negated,
         words=tuple(sorted(set(words))),
     )
+
+
+def math_forms(signature: Signature) -> tuple[str, ...]:
+    """The canonical SymPy form of each math run ("raw:" and the text when unparsed)."""
+    return tuple(_canonical_math(run) for run in signature.runs)
 
 
 def _close(a: str, b: str) -> bool:
@@ -195,7 +201,7 @@ def difference(a: Signature, b: Signature) -> str | None:
     ):  # fmt: skip
         if getattr(a, name) != getattr(b, name):
             return name
-    if a.math != b.math:
+    if a.runs != b.runs and math_forms(a) != math_forms(b):
         return "math"
     if not _same_words(a.words, b.words):
         return "words"

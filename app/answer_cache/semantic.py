@@ -86,7 +86,8 @@ class SemanticLookup:
         rows = answers.list_vectors()
         ready = [r for r in rows if r.embedding_model == self.embedder.key]
         ready = [r for r in ready if r.embedding is not None and len(r.embedding) == self.index.dim]
-        stale = [r for r in rows if r not in ready]
+        ready_ids = {r.id for r in ready}
+        stale = [r for r in rows if r.id not in ready_ids]
         if ready:
             self.index.add_many(
                 [r.id for r in ready],

@@ -243,6 +243,7 @@ class FakeOpenAI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass

@@ -1,0 +1,121 @@
+"""Semantic lookup cost on the ask path with 100,000 stored answers (SQLite, wordllama,
+usearch): `AnswerCache.lookup` after an exact miss, i.e. one embedding, one index
+search, the guard on the candidates and the row read. Also the index rebuild at start
+(vectors already stored) and the first rebuild that embeds every row.
+
+Prints and writes bench/results/semantic_cache.json. `make bench-cache` runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.answer_cache import AnswerCache  # noqa: E402
+from app.answer_cache.embedders import WordLlamaEmbedder  # noqa: E402
+from app.answer_cache.semantic import SemanticLookup  # noqa: E402
+from app.domain.questions import Question  # noqa: E402
+from app.repositories.sql import SqliteDatabase  # noqa: E402
+
+TASKS = ["resuelve", "deriva", "integra", "factoriza", "simplifica", "grafica"]
+TOPICS = [
+    "fotosintesis", "mitosis", "meiosis", "celula", "atomo", "molecula", "densidad",
+    "presion", "energia", "fuerza", "velocidad", "aceleracion", "revolucion", "independencia",
+    "sustantivo", "adjetivo", "verbo", "logaritmo", "exponente", "fraccion", "ecosistema",
+]  # fmt: skip
+ANSWER = {"steps": [{"title": "Paso", "type": "text", "content": "Respuesta"}], "total_duration": 5}
+
+
+def synthetic_question(rng: random.Random, i: int) -> str:
+    kind = i % 3
+    a, b, c = rng.randint(1, 99), rng.randint(1, 99), rng.randint(1, 99)
+    if kind == 0:
+        return f"{rng.choice(TASKS)} {a}x^{rng.randint(2, 5)} + {b}x - {c} = {i}"
+    if kind == 1:
+        return f"que es {rng.choice(TOPICS)} {rng.choice(TOPICS)} numero {i}"
+    return f"un auto va a {a} km/h durante {b} horas y {c} minutos caso {i}"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--answers", type=int, default=100_000)
+    parser.add_argument("--lookups", type=int, default=2_000)
+    args = parser.parse_args()
+    rng = random.Random(14)
+    embedder = WordLlamaEmbedder()
+    with tempfile.TemporaryDirectory() as folder:
+        db = SqliteDatabase(Path(folder) / "bench.db")
+        questions = [synthetic_question(rng, i) for i in range(args.answers)]
+        started = time.perf_counter()
+        with db.unit_of_work() as uow:
+            for text in questions:
+                q = Question.of(text)
+                uow.answers.add_if_absent(q.hash, q.normalized, q.text, ANSWER, "offline")
+            uow.commit()
+        insert_s = time.perf_counter() - started
+
+        first = AnswerCache(semantic=SemanticLookup(embedder))
+        with db.unit_of_work() as uow:
+            first_build = first.rebuild(uow.answers)
+            uow.commit()
+        cache = AnswerCache(semantic=SemanticLookup(embedder))
+        with db.unit_of_work() as uow:
+            rebuild = cache.rebuild(uow.answers)
+
+        # Misses: new questions near the stored ones; hits: stored ones reworded.
+        probes = {
+            "miss": [synthetic_question(rng, args.answers + i) for i in range(args.lookups)],
+            "hit": [
+                "porfa " + questions[rng.randrange(args.answers)] + " explicame"
+                for _ in range(args.lookups)
+            ],
+        }
+        figures: dict[str, dict[str, float]] = {}
+        with db.unit_of_work() as uow:
+            for name, texts in probes.items():
+                timings, found = [], 0
+                for text in texts:
+                    q = Question.of(text)
+                    t0 = time.perf_counter()
+                    hit = cache.lookup(uow.answers, q)
+                    timings.append((time.perf_counter() - t0) * 1000)
+                    found += hit is not None
+                figures[name] = {
+                    "lookups": len(texts),
+                    "found": found,
+                    "p50_ms": round(statistics.median(timings), 3),
+                    "p99_ms": round(percentile(timings, 0.99), 3),
+                    "max_ms": round(max(timings), 3),
+                }
+        db.close()
+    result = {
+        "answers": args.answers,
+        "embedder": embedder.key,
+        "insert_s": round(insert_s, 1),
+        "first_build": first_build,
+        "rebuild": rebuild,
+        "lookup": figures,
+    }
+    print(json.dumps(result, indent=2))
+    out = ROOT / "bench" / "results" / "semantic_cache.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"written {out.relative_to(ROOT)}")
+    return 0 if all(f["p99_ms"] <= 5.0 for f in figures.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
