@@ -63,7 +63,7 @@ class AnswerCache:
             return self._ready(row)
         if self.semantic is None:
             return None
-        match = self.semantic.find(question)
+        match = self.semantic.find(answers, question)
         if match is None:
             return None
         row = answers.get(match.answer_id)

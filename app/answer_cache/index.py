@@ -28,7 +28,10 @@ class VectorIndex:
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
-        self._index = Index(ndim=dim, metric="cos", dtype="f32", connectivity=16)
+        # expansion_add 32 instead of 128: 100k answers index in seconds, not a minute,
+        # for a recall@1 of 0.95 instead of 0.97 (bench/bench_semantic_cache.py); a
+        # neighbour not found is a miss, never a wrong answer.
+        self._index = Index(ndim=dim, metric="cos", dtype="f32", connectivity=16, expansion_add=32)
         self._ids: list[str] = []
         self._questions: list[str] = []
         self._keys: dict[str, int] = {}

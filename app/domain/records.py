@@ -46,6 +46,7 @@ class AnswerVector:
     normalized_question: str
     embedding_model: str | None
     embedding: Any  # numpy float32 vector, or None when none is stored
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -73,8 +73,9 @@ class AnswerRepository(Protocol):
         """Keep the vector of the answer's question (made by `model`)."""
         ...
 
-    def list_vectors(self) -> list[AnswerVector]:
-        """Every answer's id, normalized question and stored vector (None when absent)."""
+    def list_vectors(self, since: datetime | None = None) -> list[AnswerVector]:
+        """Each answer's id, normalized question and stored vector (None when absent),
+        oldest first; only those created at or after `since` when given."""
         ...
 
 

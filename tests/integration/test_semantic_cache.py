@@ -172,3 +172,22 @@ def test_pgvector_step_adds_the_column_and_index_where_the_extension_exists(
             "WHERE question_hash = 'v'"
         ).fetchone()
     assert dims == 256
+
+
+def test_answers_stored_by_another_instance_are_picked_up(
+    database: PostgresDatabase | SqliteDatabase,
+) -> None:
+    reader = _cache()
+    with database.unit_of_work() as uow:
+        reader.rebuild(uow.answers)
+    writer = _cache()  # another instance
+    stored = Question.of("Factoriza x^2 - 9")
+    with database.unit_of_work() as uow:
+        answer_id = writer.store(uow.answers, stored, ANSWER, "offline")
+        uow.commit()
+    asked = Question.of("factorizame x al cuadrado menos 9")
+    assert reader.semantic is not None
+    reader.semantic._synced_at -= 60  # the refresh interval has passed
+    with database.unit_of_work() as uow:
+        hit = reader.lookup(uow.answers, asked)
+    assert hit is not None and hit.answer_id == answer_id

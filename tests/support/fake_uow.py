@@ -61,7 +61,7 @@ class FakeAnswers:
     def set_embedding(self, answer_id: str, model: str, vector: Any) -> None:
         self.state.vectors[answer_id] = (model, vector)
 
-    def list_vectors(self) -> list[AnswerVector]:
+    def list_vectors(self, since: Any = None) -> list[AnswerVector]:
         return [
             AnswerVector(a.id, a.normalized_question, *self.state.vectors.get(a.id, (None, None)))
             for a in self.state.answers.values()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from app.domain.records import (
@@ -116,9 +117,10 @@ class SqlAnswerRepository(SqlRepository):
             write=True,
         )
 
-    def list_vectors(self) -> list[AnswerVector]:
-        rows = self._all(
-            "SELECT id, normalized_question, embedding_model, embedding FROM predefined_answers "
-            "ORDER BY created_at, id"
-        )
-        return self._records(AnswerVector, rows)
+    def list_vectors(self, since: datetime | None = None) -> list[AnswerVector]:
+        query = "SELECT id, normalized_question, embedding_model, embedding, created_at FROM predefined_answers"
+        params: list[Any] = []
+        if since is not None:
+            query += " WHERE created_at >= %s"
+            params.append(self._in("created_at", since))
+        return self._records(AnswerVector, self._all(query + " ORDER BY created_at, id", params))
