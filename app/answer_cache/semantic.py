@@ -47,7 +47,7 @@ class SemanticLookup:
     """One per server instance; safe to share across threads."""
 
     def __init__(
-        self, embedder: Embedder, threshold: float | None = None, candidates: int = 4
+        self, embedder: Embedder, threshold: float | None = None, candidates: int = 8
     ) -> None:
         self.embedder = embedder
         self.threshold = embedder.threshold if threshold is None else threshold

@@ -201,6 +201,9 @@ _ORDINALS = {"1": "primera", "2": "segunda", "3": "tercera"}
 def _spell_math(text: str) -> tuple[str, list[str]]:
     """Math said in words → symbols, before the words are read; and the units read."""
     text = re.sub(r"\bequis\b", "x", text)
+    # Words that look like negation or math and are neither: "sin embargo", "... o no".
+    text = re.sub(r"\bsin\s+embargo\b|\bo\s+no$", " ", text)
+    text = re.sub(r"\(([a-z]{2,})\)", r" \1 ", text)  # "(mru)": a word, not math
     # normalize_text glues words to parentheses: "limite(x^2-4)/(x-2)cuando".
     text = re.sub(rf"\b(?!(?:{_FUNCTION_NAMES})\()([a-z]{{2,}})\(", r"\1 (", text)
     text = re.sub(r"\)([a-z]{2,})", r") \1", text)
