@@ -60,6 +60,14 @@ class Container:
     def uow(self) -> StoreUnitOfWork:
         return StoreUnitOfWork(self.db, self.redis_repos)
 
+    def index_new_answers(self) -> None:
+        """Add answers stored since start (a seed) to the semantic index, vectors stored."""
+        if self.rules.cache.semantic is None:
+            return
+        with self.db.unit_of_work() as uow:
+            self.rules.cache.rebuild(uow.answers)
+            uow.commit()
+
 
 def build_engines(settings: Settings) -> list[AnswerEngine]:
     """Offline math first (exact and free), then OpenAI when configured."""
