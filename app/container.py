@@ -95,8 +95,9 @@ def build_cache(settings: Settings, db: Database) -> AnswerCache:
         with db.unit_of_work() as uow:
             cache.rebuild(uow.answers)
             uow.commit()
-    except Exception:  # noqa: BLE001 - a database not ready yet: exact hits still work
-        log.exception("semantic_index_rebuild_failed")
+    except Exception as exc:  # noqa: BLE001 - a database not migrated yet (`flask db
+        # upgrade` builds the app too): exact hits work, answers stored later are indexed
+        log.warning("semantic_index_rebuild_failed", error=f"{type(exc).__name__}: {exc}"[:200])
     return cache
 
 
