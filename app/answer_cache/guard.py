@@ -3,8 +3,8 @@ that changes the answer differs.
 
 Pure functions. `read(normalized)` pulls out of a normalized question what decides its
 answer: the kind of task (solve, derive, integrate, factor, ...), the math (each run
-parsed by SymPy into its canonical form: `3 + 2x` and `2x+3` are one form, `x^2+3=7`
-and `7 = x^2 + 3` one equation), the numbers, variables, operators, functions, units,
+parsed by SymPy, numbers kept as typed, into its canonical form: `3 + 2x` and `2x+3`
+are one form, `x^2+3=7` and `7 = x^2 + 3` one equation, `2^4` and `4^2` two), the numbers, variables, operators, functions, units,
 the variable asked for, a negation, and the content words. `difference(a, b)` names
 the first feature that differs, or None when the guard agrees to share the answer.
 Where the reading is unsure (math SymPy cannot parse), the raw text must match.
@@ -18,7 +18,11 @@ from functools import lru_cache
 
 import sympy as sp
 
-from app.adapters.engines.offline_math.parser import MathParseError, parse_math
+from app.adapters.engines.offline_math.parser import (
+    MathParseError,
+    parse_math,
+    parse_unevaluated,
+)
 from app.answer_cache.wording import (
     FILLERS,
     NEGATIONS,
@@ -66,17 +70,38 @@ def _stem(word: str) -> str:
     return word[:-1] if len(word) > 4 and word.endswith("s") else word
 
 
+def _opaque_numbers(expr: sp.Basic) -> sp.Basic:
+    """The tree with every number an atom of its own, then put in SymPy's canonical order.
+
+    SymPy evaluating the typed numbers would make `2^4` and `4^2` one question (both
+    16); with numbers opaque, only order and grouping that do not change the question
+    are forgotten: `2x+3` and `3 + 2x` are one form, `2(x+1)` and `2x+2` two.
+    """
+    mapping: dict[sp.Basic, sp.Basic] = {}
+    for number in expr.atoms(sp.Number):
+        if number == -1:
+            continue  # the sign of a subtraction: `x - 3` is `x + (-1)·3`
+        name = "n" + str(abs(number)).replace("/", "d").replace(".", "p")
+        mapping[number] = -sp.Symbol(name) if number < 0 else sp.Symbol(name)
+    return expr.xreplace(mapping)
+
+
+def _form(text: str) -> str:
+    parse_math(text)  # the safety checks (size, alphabet, huge powers) first
+    return sp.srepr(_opaque_numbers(parse_unevaluated(text)))
+
+
 @lru_cache(maxsize=65536)
 def _canonical_math(run: str) -> str:
     """One run's canonical form: an equation as its unordered pair of sides."""
     try:
         if run.count("=") == 1 and not re.search(r"[<>]", run):
             left, right = run.split("=")
-            sides = sorted(sp.srepr(parse_math(side)) for side in (left, right))
+            sides = sorted(_form(side) for side in (left, right))
             return "Eq(" + ", ".join(sides) + ")"
         if not re.search(r"[=<>]", run):
-            return sp.srepr(parse_math(run))
-    except (MathParseError, ValueError, TypeError, ZeroDivisionError):
+            return _form(run)
+    except (MathParseError, ValueError, TypeError, ZeroDivisionError, SyntaxError):
         pass
     return "raw:" + run
 

@@ -57,7 +57,9 @@ class VectorIndex:
                 self._ids.append(answer_ids[i])
                 self._questions.append(questions[i])
             rows = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32)[fresh])
-            self._index.add(keys, rows, threads=0 if len(fresh) > 64 else 1)
+            self._index.add(
+                keys, rows, threads=0 if len(fresh) > 10_000 else 1
+            )  # small: deterministic
 
     def search(self, vector: np.ndarray, count: int = 4) -> list[Neighbour]:
         """The nearest stored questions, most similar first."""

@@ -195,6 +195,8 @@ _MATHY = re.compile(r"[\d()^+\-*/=<>]|^[bcdfghjlmnprstvwxz]$")  # digits, operat
 
 
 _FUNCTION_NAMES = "sqrt|sin|sen|cos|tan|log|ln|exp|abs"
+_WORD_BEFORE_OP = re.compile(rf"\b(?!(?:{_FUNCTION_NAMES})\b)([a-z]{{2,}})(?=[+\-*/^=<>])")
+_WORD_AFTER_OP = re.compile(rf"(?<=[+\-*/^=<>])(?!(?:{_FUNCTION_NAMES})\b)([a-z]{{2,}})\b")
 _ORDINALS = {"1": "primera", "2": "segunda", "3": "tercera"}
 
 
@@ -245,7 +247,10 @@ def _spell_math(text: str) -> tuple[str, list[str]]:
             before, after = tokens[i - 1], tokens[i + 1]
             if _MATHY.search(before) and (_MATHY.search(after) or after in FUNCTION_WORDS):
                 tokens[i] = symbol
-    return _SPACE_AROUND_OPS.sub(lambda m: m.group(1) or "", " ".join(tokens)), units
+    text = _SPACE_AROUND_OPS.sub(lambda m: m.group(1) or "", " ".join(tokens))
+    # normalize_text glues words to operators too ("cuanto es -3+x" → "es-3+x").
+    text = _WORD_BEFORE_OP.sub(r"\1 ", text)
+    return _WORD_AFTER_OP.sub(r" \1", text), units
 
 
 def _function_call(name: str, argument: str) -> str:

@@ -57,5 +57,10 @@ def test_a_difference_that_changes_the_answer_is_never_a_hit(
 
 def test_sympy_canonical_form_orders_terms_but_keeps_the_numbers_typed() -> None:
     assert _diff("Resuelve 3 + 2x = 7", "Resuelve 2x + 3 = 7") is None
-    # Equal in value, not the same question: the numbers typed differ.
+    assert _diff("cuanto es x + 3", "cuanto es 3 + x") is None
+    # Equal in value, not the same question: the numbers typed differ...
     assert _diff("Factoriza 2x + 2", "Factoriza 2(x + 1)") == "numbers"
+    # ... or only their places do: SymPy must not evaluate them away (both are 16).
+    assert _diff("cuanto es 2^4", "cuanto es 4^2") == "math"
+    assert _diff("cuanto es 2 - 7", "cuanto es 7 - 2") == "math"
+    assert _diff("Resuelve 2x + 3 = 7", "Resuelve 3x + 2 = 7") == "math"
