@@ -67,6 +67,8 @@ def _number(text: str) -> str:
 
 
 def _stem(word: str) -> str:
+    """Plurals folded ("celulas" → "celula"; "mitosis" → "mitosi", typed "mitosiss" too)."""
+    word = word[:-1] if word.endswith("ss") else word
     return word[:-1] if len(word) > 4 and word.endswith("s") else word
 
 
@@ -194,23 +196,32 @@ def math_forms(signature: Signature) -> tuple[str, ...]:
     return tuple(_canonical_math(run) for run in signature.runs)
 
 
+# Letters Spanish spelling confuses (the typos students make): one for the other is a
+# typo. Any other substitution, a vowel above all, may be another word: "fusion" and
+# "fision", "mitosis" and "miosis" are two questions.
+_CONFUSED = (frozenset("scz"), frozenset("bv"), frozenset("gj"), frozenset("yi"), frozenset("ckq"))
+
+
 def _close(a: str, b: str) -> bool:
-    """The same word, or one typo apart (both long enough for a typo to be clear)."""
+    """The same word, or one typo apart: a swap of two neighbours, a letter typed twice
+    or a silent `h` dropped, or a letter Spanish spelling confuses ("fotosintecis")."""
     if a == b:
         return True
     if min(len(a), len(b)) < _TYPO_DISTANCE_FROM or abs(len(a) - len(b)) > 1:
         return False
-    return _one_edit(a, b)
-
-
-def _one_edit(a: str, b: str) -> bool:
     if len(a) == len(b):
         diffs = [i for i in range(len(a)) if a[i] != b[i]]
         if len(diffs) == 1:
-            return True
+            pair = {a[diffs[0]], b[diffs[0]]}
+            return any(pair <= letters for letters in _CONFUSED)
         return len(diffs) == 2 and diffs[1] == diffs[0] + 1 and a[diffs[0]] == b[diffs[1]]
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+    for i, extra in enumerate(long_):
+        if long_[:i] + long_[i + 1 :] == short:
+            doubled = (i > 0 and long_[i - 1] == extra) or long_[i + 1 : i + 2] == extra
+            if doubled or extra == "h":
+                return True
+    return False
 
 
 def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:

@@ -25,7 +25,10 @@ def _diff(a: str, b: str) -> str | None:
         ("¿Cuánto es 15 por 4?", "15 x 4 cuanto da"),
         ("¿Qué es la fotosíntesis?", "k es la fotosintesis"),
         ("Segunda ley de Newton", "2da ley de newton"),
-        ("¿Qué es la mitosis?", "que es la mitosiss"),  # one typo in a long word
+        ("¿Qué es la mitosis?", "que es la mitosiss"),  # a letter typed twice
+        ("¿Qué es la fotosíntesis?", "que es la fotosintecis"),  # s for c
+        ("¿Qué es una hormona?", "que es una ormona"),  # the silent h
+        ("¿Qué es la energía cinética?", "que es la enregia cinetica"),  # a swap
     ],
 )
 def test_same_question_asked_another_way(stored: str, asked: str) -> None:
@@ -46,6 +49,9 @@ def test_same_question_asked_another_way(stored: str, asked: str) -> None:
         ("despeja x de 2x+y=5", "despeja y de 2x+y=5", "targets"),
         ("¿Qué es la fotosíntesis?", "¿Qué no es la fotosíntesis?", "negated"),
         ("¿Qué es la mitosis?", "¿Qué es la meiosis?", "words"),
+        # One letter apart and yet other words: only spelling typos are forgiven.
+        ("¿Qué es la fusión nuclear?", "¿Qué es la fisión nuclear?", "words"),
+        ("¿Qué es la mitosis?", "¿Qué es la miosis?", "words"),
         ("Factoriza x^2 - 9", "Resuelve x^2 - 9 = 0", "task"),
     ],
 )
