@@ -25,6 +25,7 @@ from app.adapters.engines.offline_math.parser import (
 )
 from app.answer_cache.wording import (
     FILLERS,
+    MATH_FILLERS,
     NEGATIONS,
     TASKS,
     canonical_wording,
@@ -131,6 +132,7 @@ def read(normalized: str) -> Signature:
     runs: list[str] = []
     current: list[str] = []
     negated = False
+    deferred: list[str] = []  # fillers only when the question has math
     previous = ""
     for token in wording.split():
         if token in ("y", "a") and TASKS.get(previous) == "solve":
@@ -150,7 +152,9 @@ def read(normalized: str) -> Signature:
         if current:
             runs.append(" ".join(current))
             current = []
-        if token in TASKS:
+        if token in MATH_FILLERS:
+            deferred.append(token)
+        elif token in TASKS:
             kinds.add(TASKS[token])
         elif token in NEGATIONS:
             negated = True
@@ -158,6 +162,8 @@ def read(normalized: str) -> Signature:
             words.append(_stem(token))
     if current:
         runs.append(" ".join(current))
+    if not runs:
+        words += [_stem(word) for word in deferred]
     targets = [run for run in runs if re.fullmatch(r"[a-z]", run)]
     runs = [run for run in runs if run not in targets]
     variables: set[str] = set()
@@ -232,6 +238,10 @@ def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
 
 def difference(a: Signature, b: Signature) -> str | None:
     """The first feature that differs (the reason to miss), or None: same answer."""
+    if not (a.runs or a.words) or not (b.runs or b.words):
+        # No math and no content word ("que es eso", "deriva esto"): nothing tells one
+        # such question from another, so none shares an answer semantically.
+        return "empty"
     for name in (
         "task", "numbers", "variables", "operators", "functions", "units", "targets", "negated",
     ):  # fmt: skip

@@ -184,6 +184,9 @@ FILLERS = frozenset(
         "era",
     ]
 )
+# Fillers only next to math: "deriva la funcion f(x) = x^3" names no topic, but
+# "¿Qué es una función?" asks about functions.
+MATH_FILLERS = frozenset({"funcion", "expresion", "operacion", "valor", "f"})
 NEGATIONS = frozenset({"no", "nunca", "jamas", "ningun", "ninguna", "ninguno", "tampoco", "sin"})
 FUNCTION_WORDS = {
     "seno": "sin", "sen": "sin", "coseno": "cos", "cos": "cos", "tangente": "tan",

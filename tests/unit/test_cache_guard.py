@@ -25,6 +25,7 @@ def _diff(a: str, b: str) -> str | None:
         ("¿Cuánto es 15 por 4?", "15 x 4 cuanto da"),
         ("¿Qué es la fotosíntesis?", "k es la fotosintesis"),
         ("Segunda ley de Newton", "2da ley de newton"),
+        ("¿Qué es una función?", "que es una funcion"),
         ("¿Qué es la mitosis?", "que es la mitosiss"),  # a letter typed twice
         ("¿Qué es la fotosíntesis?", "que es la fotosintecis"),  # s for c
         ("¿Qué es una hormona?", "que es una ormona"),  # the silent h
@@ -53,6 +54,11 @@ def test_same_question_asked_another_way(stored: str, asked: str) -> None:
         ("¿Qué es la fusión nuclear?", "¿Qué es la fisión nuclear?", "words"),
         ("¿Qué es la mitosis?", "¿Qué es la miosis?", "words"),
         ("Factoriza x^2 - 9", "Resuelve x^2 - 9 = 0", "task"),
+        # A question made only of fillers tells nothing: it never shares an answer.
+        ("¿Qué es eso?", "que es esto", "empty"),
+        ("¿Qué es una función?", "que es eso", "empty"),
+        ("¿Qué es una derivada?", "deriva esto", "empty"),
+        ("¿Qué es una función?", "¿Qué es una ecuación?", "task"),
     ],
 )
 def test_a_difference_that_changes_the_answer_is_never_a_hit(
