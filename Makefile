@@ -17,7 +17,7 @@ export TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 
 .PHONY: help venv install install-dev run test test-unit lint lint-static format \
-	services requirements docker-build clean bench-peers
+	services requirements docker-build clean bench-peers eval-cache bench-cache
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 16
@@ -70,6 +70,12 @@ test-unit: install-dev ## Only the fast unit tests (no PostgreSQL/Redis needed)
 # N and WORKERS as in bench/peers.sh, e.g. `make bench-peers N="1 200 500 1000" WORKERS=1`.
 bench-peers: install ## Streaming capacity side by side with the Node socket.io peer (../shared/peers)
 	WORKERS=$(or $(WORKERS),1) bash bench/peers.sh $(N)
+
+eval-cache: install-dev ## Semantic cache on its evaluation set: hit rate, false hits, lookup latency
+	$(BIN)/python bench/eval_cache.py
+
+bench-cache: install-dev ## Semantic lookup p50/p99 with 100k stored answers
+	$(BIN)/python bench/bench_semantic_cache.py
 
 requirements: ## Regenerate requirements*.txt from the pins in pyproject.toml
 	$(PYTHON) scripts/sync_requirements.py

@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         from app.repositories.seed import seed_database
 
         seed_database(container.db)
+        container.index_new_answers()  # the seeded answers, for the semantic lookup
 
     from app.blueprints.api import api_bp
     from app.blueprints.health import health_bp

@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     ANSWER_ENGINE: Literal["auto", "offline"] = "auto"
     AI_TIMEOUT_S: float = Field(default=60, gt=0)
     OFFLINE_BUDGET_S: float = Field(default=3, gt=0, le=60)
+    SEMANTIC_CACHE: Literal["on", "off"] = "on"
+    SEMANTIC_CACHE_THRESHOLD: float | None = Field(default=None, ge=0, le=1)
+    SEMANTIC_CACHE_EMBEDDER: Literal["auto", "wordllama", "openai"] = "auto"
+    SEMANTIC_CACHE_OPENAI_MODEL: str = "text-embedding-3-small"
     STREAM_PACE: float = Field(default=1, ge=0)
     STREAM_TICK_MS: float = Field(default=5, ge=0, le=50)
     SERVER_WORKERS: int = Field(default=1, ge=1, le=64)
@@ -190,6 +194,10 @@ class Settings(BaseSettings):
         if self.WEB_CLIENT_ENABLED is None:
             return not self.is_production
         return self.WEB_CLIENT_ENABLED
+
+    @property
+    def semantic_cache_enabled(self) -> bool:
+        return self.SEMANTIC_CACHE == "on"
 
     @property
     def openai_configured(self) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import redis
+import structlog
 from flask_socketio import SocketIO
 
 from app.adapters.engines.base import AnswerEngine
@@ -36,6 +37,8 @@ from app.use_cases.stream_factory import StreamFactory
 from app.use_cases.voice_clips import VoiceClips, VoiceLimits
 from app.use_cases.voice_questions import Transcribing, VoiceQuestions
 
+log = structlog.get_logger(__name__)
+
 
 @dataclass
 class Container:
@@ -59,6 +62,14 @@ class Container:
     def uow(self) -> StoreUnitOfWork:
         return StoreUnitOfWork(self.db, self.redis_repos)
 
+    def index_new_answers(self) -> None:
+        """Add answers stored since start (a seed) to the semantic index, vectors stored."""
+        if self.rules.cache.semantic is None:
+            return
+        with self.db.unit_of_work() as uow:
+            self.rules.cache.rebuild(uow.answers)
+            uow.commit()
+
 
 def build_engines(settings: Settings) -> list[AnswerEngine]:
     """Offline math first (exact and free), then OpenAI when configured."""
@@ -70,6 +81,26 @@ def build_engines(settings: Settings) -> list[AnswerEngine]:
 
         engines.append(OpenAIEngine.from_settings(settings))
     return engines
+
+
+def build_cache(settings: Settings, db: Database) -> AnswerCache:
+    """Exact cache, plus the semantic lookup unless SEMANTIC_CACHE=off: the embedder is
+    loaded (warm) and the index rebuilt from the table here, before the first ask."""
+    if not settings.semantic_cache_enabled:
+        return AnswerCache()
+    from app.answer_cache.embedders import make_embedder
+    from app.answer_cache.semantic import SemanticLookup
+
+    embedder = make_embedder(settings.SEMANTIC_CACHE_EMBEDDER, settings)
+    cache = AnswerCache(semantic=SemanticLookup(embedder, settings.SEMANTIC_CACHE_THRESHOLD))
+    try:
+        with db.unit_of_work() as uow:
+            cache.rebuild(uow.answers)
+            uow.commit()
+    except Exception as exc:  # noqa: BLE001 - a database not migrated yet (`flask db
+        # upgrade` builds the app too): exact hits work, answers stored later are indexed
+        log.warning("semantic_index_rebuild_failed", error=f"{type(exc).__name__}: {exc}"[:200])
+    return cache
 
 
 def _transcriber(settings: Settings) -> Any:
@@ -112,7 +143,7 @@ def build_container(
         return StoreUnitOfWork(db, redis_repos)
 
     start_task = socketio.start_background_task
-    cache = AnswerCache()
+    cache = build_cache(settings, db)
     checker = None
     if settings.openai_configured:
         from app.adapters.engines.math_check import check_explanation

@@ -1,6 +1,8 @@
 """`AnswerCache`: lookup and store of explanations in `predefined_answers`.
 
-Lookup is by the SHA-256 of the normalized question (exact). A stored answer is
+Lookup is by the SHA-256 of the normalized question (exact) first; on a miss, when
+a `SemanticLookup` is given, by the nearest stored questions that the guard accepts
+(`semantic.py`, `guard.py`): no embedding is computed on an exact hit. A stored answer is
 validated and planned once and kept in memory (LRU by id, re-prepared when the
 row's JSON changes), since validation and planning cost more than the rest of an
 ask. The repository is passed in by the caller's unit of work, so the cache never
@@ -14,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from app.answer_cache.semantic import SemanticLookup
 from app.domain.event_plan import PlannedEvent, plan_steps
 from app.domain.explanation import Explanation
 from app.domain.questions import Question
@@ -45,7 +48,10 @@ class _Prepared:
 class AnswerCache:
     """One per server instance; safe to share across threads."""
 
-    def __init__(self, prepared_max: int = PREPARED_ANSWERS_MAX) -> None:
+    def __init__(
+        self, prepared_max: int = PREPARED_ANSWERS_MAX, semantic: SemanticLookup | None = None
+    ) -> None:
+        self.semantic = semantic
         self._prepared: OrderedDict[str, _Prepared] = OrderedDict()
         self._prepared_max = prepared_max
         self._lock = threading.Lock()
@@ -53,7 +59,17 @@ class AnswerCache:
     def lookup(self, answers: AnswerRepository, question: Question) -> CachedAnswer | None:
         """The stored answer of this question, or None on a miss."""
         row = answers.get_by_hash(question.hash)
-        return self._ready(row) if row is not None else None
+        if row is not None:
+            return self._ready(row)
+        if self.semantic is None:
+            return None
+        match = self.semantic.find(answers, question)
+        if match is None:
+            return None
+        row = answers.get(match.answer_id)
+        if row is None:  # stored by a unit of work that did not commit
+            return None
+        return self._ready(row, "semantic", row.question, round(match.similarity, 4))
 
     def get(self, answers: AnswerRepository, answer_id: str) -> CachedAnswer | None:
         """A stored answer by id (an instance resuming a stream it did not start)."""
@@ -71,11 +87,25 @@ class AnswerCache:
         stored = answers.add_if_absent(
             question.hash, question.normalized, question.text, explanation.to_json_dict(), source
         )
+        if self.semantic is not None:
+            self.semantic.remember(answers, stored.id, question)
         return stored.id
 
-    def _ready(self, row: PredefinedAnswer, match: str = "exact") -> CachedAnswer:
+    def rebuild(self, answers: AnswerRepository) -> dict[str, Any] | None:
+        """Fill the semantic index from the table (at start); None without one."""
+        return self.semantic.rebuild(answers) if self.semantic is not None else None
+
+    def _ready(
+        self,
+        row: PredefinedAnswer,
+        match: str = "exact",
+        matched_question: str | None = None,
+        similarity: float | None = None,
+    ) -> CachedAnswer:
         prepared = self._prepare(row.id, row.answer)
-        return CachedAnswer(row.id, prepared.explanation, prepared.planned, match)
+        return CachedAnswer(
+            row.id, prepared.explanation, prepared.planned, match, matched_question, similarity
+        )
 
     def _prepare(self, answer_id: str, raw: dict[str, Any]) -> _Prepared:
         with self._lock:

@@ -39,6 +39,17 @@ class PredefinedAnswer:
 
 
 @dataclass(frozen=True)
+class AnswerVector:
+    """A stored answer as the semantic index sees it."""
+
+    id: str
+    normalized_question: str
+    embedding_model: str | None
+    embedding: Any  # numpy float32 vector, or None when none is stored
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Interaction:
     id: str
     user_id: str
@@ -58,6 +69,8 @@ class Interaction:
     first_event_at: datetime | None = None
     created_at: datetime | None = None
     completed_at: datetime | None = None
+    matched_question: str | None = None  # a semantic hit: the stored question it matched
+    similarity: float | None = None  # and their cosine similarity
 
 
 @dataclass(frozen=True)

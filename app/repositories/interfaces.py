@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from app.domain.records import (
+    AnswerVector,
     CreditChange,
     CreditMovement,
     Interaction,
@@ -67,6 +68,15 @@ class AnswerRepository(Protocol):
         ...
 
     def count(self) -> int: ...
+
+    def set_embedding(self, answer_id: str, model: str, vector: Any) -> None:
+        """Keep the vector of the answer's question (made by `model`)."""
+        ...
+
+    def list_vectors(self, since: datetime | None = None) -> list[AnswerVector]:
+        """Each answer's id, normalized question and stored vector (None when absent),
+        oldest first; only those created at or after `since` when given."""
+        ...
 
 
 class InteractionRepository(Protocol):

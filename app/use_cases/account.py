@@ -56,6 +56,8 @@ def history(
             "credits_charged": r.credits_charged,
             "created_at": _iso(r.created_at),
             "completed_at": _iso(r.completed_at),
+            "matched_question": r.matched_question,
+            "similarity": r.similarity,
         }
         for r in page
     ]

@@ -143,4 +143,6 @@ def _interaction(cmd: Admit, cached: CachedAnswer | None, charged: int) -> Inter
         input_type=cmd.input_type,
         credits_charged=charged,
         request_id=cmd.request_id,
+        matched_question=cached.matched_question if cached else None,
+        similarity=cached.similarity if cached else None,
     )

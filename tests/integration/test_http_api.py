@@ -37,6 +37,8 @@ HISTORY_KEYS = {
     "credits_charged",
     "created_at",
     "completed_at",
+    "matched_question",  # a semantic cache hit's stored question (added field, protocol v1)
+    "similarity",
 }
 USAGE_KEYS = {"id", "credits", "action_type", "interaction_id", "balance_after", "created_at"}
 ENDPOINTS = ["/api/v1/me", "/api/v1/history", "/api/v1/credits/usage"]

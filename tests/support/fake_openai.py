@@ -9,11 +9,14 @@ request is recorded for assertions.
 
 from __future__ import annotations
 
+import base64
 import collections
 import email.parser
 import email.policy
+import hashlib
 import json
 import math
+import struct
 import threading
 import time
 import uuid
@@ -240,6 +243,7 @@ class FakeOpenAI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms wait
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
@@ -252,6 +256,10 @@ class FakeOpenAI:
                     body = json.loads(raw or b"{}")
                     fake.requests.append(RecordedRequest(self.path, headers, body, time.time()))
                     fake._chat(self, body, fake._next(audio=False))
+                elif self.path.endswith("/embeddings"):
+                    body = json.loads(raw or b"{}")
+                    fake.requests.append(RecordedRequest(self.path, headers, body, time.time()))
+                    _send_json(self, 200, embeddings_response(body))
                 elif self.path.endswith("/audio/transcriptions"):
                     fields, files = _parse_multipart(headers.get("content-type", ""), raw)
                     fake.requests.append(
@@ -407,6 +415,40 @@ def _write_chunk(h: BaseHTTPRequestHandler, data: bytes) -> None:
 
 def _sse(h: BaseHTTPRequestHandler, payload: dict[str, Any]) -> None:
     _write_chunk(h, b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\n\n")
+
+
+def fake_embedding(text: str, dim: int) -> list[float]:
+    """A deterministic stand-in for a model: signed hashed character 3- and 4-grams."""
+    vector = [0.0] * dim
+    padded = f" {text} "
+    for n in (3, 4):
+        for i in range(len(padded) - n + 1):
+            digest = hashlib.blake2b(padded[i : i + n].encode(), digest_size=8).digest()
+            value = int.from_bytes(digest, "little")
+            vector[value % dim] += 1.0 if (value >> 32) & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
+    return [v / norm for v in vector]
+
+
+def embeddings_response(body: dict[str, Any]) -> dict[str, Any]:
+    """The embeddings endpoint's wire format (`encoding_format` float or base64)."""
+    inputs = body.get("input")
+    texts = [inputs] if isinstance(inputs, str) else list(inputs or [])
+    dim = int(body.get("dimensions") or 1536)
+    data = []
+    for index, text in enumerate(texts):
+        vector = fake_embedding(str(text), dim)
+        embedding: Any = vector
+        if body.get("encoding_format") == "base64":
+            embedding = base64.b64encode(struct.pack(f"<{dim}f", *vector)).decode()
+        data.append({"object": "embedding", "index": index, "embedding": embedding})
+    tokens = sum(len(str(t).split()) for t in texts)
+    return {
+        "object": "list",
+        "data": data,
+        "model": body.get("model", "text-embedding-3-small"),
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }
 
 
 def _send_json(h: BaseHTTPRequestHandler, status: int, payload: dict[str, Any]) -> None:

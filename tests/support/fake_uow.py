@@ -14,7 +14,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.domain.records import CreditChange, CreditMovement, Interaction, PredefinedAnswer, Profile
+from app.domain.records import (
+    AnswerVector,
+    CreditChange,
+    CreditMovement,
+    Interaction,
+    PredefinedAnswer,
+    Profile,
+)
 
 
 @dataclass
@@ -24,6 +31,7 @@ class FakeSqlState:
     profiles: dict[str, Profile] = field(default_factory=dict)
     ledger: list[CreditMovement] = field(default_factory=list)
     voices: dict[str, Any] = field(default_factory=dict)
+    vectors: dict[str, tuple[str, Any]] = field(default_factory=dict)  # answer id → model, vector
 
 
 class FakeAnswers:
@@ -49,6 +57,15 @@ class FakeAnswers:
 
     def count(self) -> int:
         return len(self.state.answers)
+
+    def set_embedding(self, answer_id: str, model: str, vector: Any) -> None:
+        self.state.vectors[answer_id] = (model, vector)
+
+    def list_vectors(self, since: Any = None) -> list[AnswerVector]:
+        return [
+            AnswerVector(a.id, a.normalized_question, *self.state.vectors.get(a.id, (None, None)))
+            for a in self.state.answers.values()
+        ]
 
 
 class FakeInteractions:

@@ -89,7 +89,8 @@ def test_an_older_file_gains_the_answer_topic_columns(tmp_path: Path) -> None:
     SqliteDatabase(path)  # a second start-up finds the columns there
     with sqlite3.connect(path) as conn:
         columns = [row[1] for row in conn.execute("PRAGMA table_info(predefined_answers)")]
-    assert columns[-2:] == ["area", "topic"]
+    # The columns of 005_answer_topics, then those of 006_semantic_cache, in order.
+    assert columns[7:] == ["area", "topic", "embedding", "embedding_model"]
     with database.unit_of_work() as uow:
         old = uow.answers.get_by_hash("h")
     assert old is not None and (old.source, old.area, old.topic) == ("openai", None, None)

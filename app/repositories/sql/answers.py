@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from app.domain.records import (
+    AnswerVector,
     PredefinedAnswer,
 )
 from app.repositories.sql.base import SqlRepository
@@ -107,3 +109,18 @@ class SqlAnswerRepository(SqlRepository):
     def count(self) -> int:
         row = self._one("SELECT count(*) AS n FROM predefined_answers")
         return int(row["n"]) if row else 0
+
+    def set_embedding(self, answer_id: str, model: str, vector: Any) -> None:
+        self.s.run(
+            "UPDATE predefined_answers SET embedding = %s, embedding_model = %s WHERE id = %s",
+            (self._in("embedding", vector), model, self._in("id", answer_id)),
+            write=True,
+        )
+
+    def list_vectors(self, since: datetime | None = None) -> list[AnswerVector]:
+        query = "SELECT id, normalized_question, embedding_model, embedding, created_at FROM predefined_answers"
+        params: list[Any] = []
+        if since is not None:
+            query += " WHERE created_at >= %s"
+            params.append(self._in("created_at", since))
+        return self._records(AnswerVector, self._all(query + " ORDER BY created_at, id", params))

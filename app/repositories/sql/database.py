@@ -42,6 +42,10 @@ SQLITE_SCHEMA = Path(__file__).with_name("sqlite_schema.sql")
 SQLITE_ADDED_COLUMNS = (
     ("predefined_answers", "area", "TEXT"),  # 005_answer_topics
     ("predefined_answers", "topic", "TEXT"),  # 005_answer_topics
+    ("predefined_answers", "embedding", "BLOB"),  # 006_semantic_cache
+    ("predefined_answers", "embedding_model", "TEXT"),  # 006_semantic_cache
+    ("interaction_history", "matched_question", "TEXT"),  # 006_semantic_cache
+    ("interaction_history", "similarity", "REAL"),  # 006_semantic_cache
 )
 
 

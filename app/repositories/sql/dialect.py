@@ -15,11 +15,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
 # Column kinds that need converting between Python and the database.
 KIND_UUID, KIND_TS, KIND_JSON, KIND_FLOAT = "uuid", "ts", "json", "float"
+KIND_VECTOR = "vector"  # float32 values: real[] in Postgres, a little-endian BLOB in SQLite
 COLUMN_KINDS: dict[str, dict[str, str]] = {
     "subscriptions": {"price_mxn": KIND_FLOAT, "created_at": KIND_TS},
     "profiles": {
@@ -28,7 +30,12 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
         "created_at": KIND_TS,
         "updated_at": KIND_TS,
     },
-    "predefined_answers": {"id": KIND_UUID, "answer": KIND_JSON, "created_at": KIND_TS},
+    "predefined_answers": {
+        "id": KIND_UUID,
+        "answer": KIND_JSON,
+        "created_at": KIND_TS,
+        "embedding": KIND_VECTOR,
+    },
     "interaction_history": {
         "id": KIND_UUID,
         "user_id": KIND_UUID,
@@ -36,6 +43,7 @@ COLUMN_KINDS: dict[str, dict[str, str]] = {
         "first_event_at": KIND_TS,
         "created_at": KIND_TS,
         "completed_at": KIND_TS,
+        "similarity": KIND_FLOAT,
     },
     "voice_interactions": {
         "id": KIND_UUID,
@@ -92,6 +100,8 @@ class Dialect:
             return self._ts_in(utc(value))
         if kind == KIND_JSON:
             return self._json_in(value)
+        if kind == KIND_VECTOR:
+            return self._vector_in(np.asarray(value, dtype="<f4").ravel())
         return value
 
     def from_db(self, kind: str, value: Any) -> Any:
@@ -105,6 +115,8 @@ class Dialect:
             return self._json_out(value)
         if kind == KIND_FLOAT:
             return float(value)
+        if kind == KIND_VECTOR:
+            return self._vector_out(value)
         if isinstance(value, Decimal):
             return int(value) if value == value.to_integral_value() else float(value)
         return value
@@ -123,6 +135,12 @@ class Dialect:
 
     def _json_out(self, value: Any) -> Any:
         return value
+
+    def _vector_in(self, value: np.ndarray) -> Any:
+        return [float(v) for v in value]
+
+    def _vector_out(self, value: Any) -> np.ndarray:
+        return np.asarray(value, dtype=np.float32)
 
 
 class PostgresDialect(Dialect):
@@ -156,6 +174,12 @@ class SqliteDialect(Dialect):
 
     def _json_out(self, value: Any) -> Any:
         return json.loads(value)
+
+    def _vector_in(self, value: np.ndarray) -> Any:
+        return value.tobytes()
+
+    def _vector_out(self, value: Any) -> np.ndarray:
+        return np.frombuffer(value, dtype="<f4").astype(np.float32)
 
 
 POSTGRES = PostgresDialect()

@@ -3,7 +3,8 @@
 Each file runs in its own transaction together with its schema_migrations row,
 so a failed file leaves nothing half applied and is retried next time. A
 session advisory lock keeps two runners (two instances starting at once) from
-racing.
+racing. After the files, the pgvector step (`pgvector.py`) adds its column and index
+where the extension exists and logs that it skipped them otherwise.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import psycopg
 from psycopg import sql
 
 from app.repositories.seed import MIGRATIONS_DIR, SEED_SQL
+from app.repositories.sql.pgvector import apply_pgvector
 
 # Arbitrary but fixed: the same key for every runner of this project.
 ADVISORY_LOCK_KEY = 7_245_118_390_221_001
@@ -51,6 +53,8 @@ def upgrade(conninfo: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
                         "INSERT INTO public.schema_migrations (version) VALUES (%s)", (version,)
                     )
                 applied_now.append(version)
+            if directory == MIGRATIONS_DIR:
+                apply_pgvector(conn)  # where the extension exists; else one log line
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     return applied_now

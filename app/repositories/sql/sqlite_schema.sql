@@ -36,7 +36,9 @@ CREATE TABLE IF NOT EXISTS predefined_answers (
   source TEXT NOT NULL DEFAULT 'seed' CHECK (source IN ('seed', 'offline', 'openai', 'admin')),
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')),
   area TEXT,
-  topic TEXT
+  topic TEXT,
+  embedding BLOB,
+  embedding_model TEXT
 );
 
 CREATE TABLE IF NOT EXISTS interaction_history (
@@ -58,7 +60,9 @@ CREATE TABLE IF NOT EXISTS interaction_history (
   error_code TEXT,
   first_event_at TEXT,
   created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')),
-  completed_at TEXT
+  completed_at TEXT,
+  matched_question TEXT,
+  similarity REAL
 );
 
 CREATE TABLE IF NOT EXISTS voice_interactions (
