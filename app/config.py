@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     AI_TIMEOUT_S: float = Field(default=60, gt=0)
     OFFLINE_BUDGET_S: float = Field(default=3, gt=0, le=60)
     SEMANTIC_CACHE: Literal["on", "off"] = "on"
+    ANSWER_MEMO_S: float = Field(default=30.0, ge=0, le=3600)
     SEMANTIC_CACHE_THRESHOLD: float | None = Field(default=None, ge=0, le=1)
     SEMANTIC_CACHE_EMBEDDER: Literal["auto", "wordllama", "openai"] = "auto"
     SEMANTIC_CACHE_OPENAI_MODEL: str = "text-embedding-3-small"

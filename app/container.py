@@ -87,12 +87,15 @@ def build_cache(settings: Settings, db: Database) -> AnswerCache:
     """Exact cache, plus the semantic lookup unless SEMANTIC_CACHE=off: the embedder is
     loaded (warm) and the index rebuilt from the table here, before the first ask."""
     if not settings.semantic_cache_enabled:
-        return AnswerCache()
+        return AnswerCache(memo_s=settings.ANSWER_MEMO_S)
     from app.answer_cache.embedders import make_embedder
     from app.answer_cache.semantic import SemanticLookup
 
     embedder = make_embedder(settings.SEMANTIC_CACHE_EMBEDDER, settings)
-    cache = AnswerCache(semantic=SemanticLookup(embedder, settings.SEMANTIC_CACHE_THRESHOLD))
+    cache = AnswerCache(
+        semantic=SemanticLookup(embedder, settings.SEMANTIC_CACHE_THRESHOLD),
+        memo_s=settings.ANSWER_MEMO_S,
+    )
     try:
         with db.unit_of_work() as uow:
             cache.rebuild(uow.answers)

@@ -5,13 +5,16 @@ a `SemanticLookup` is given, by the nearest stored questions that the guard acce
 (`semantic.py`, `guard.py`): no embedding is computed on an exact hit. A stored answer is
 validated and planned once and kept in memory (LRU by id, re-prepared when the
 row's JSON changes), since validation and planning cost more than the rest of an
-ask. The repository is passed in by the caller's unit of work, so the cache never
-opens a transaction of its own.
+ask. An exact hit is also remembered by question hash for `memo_s` seconds, so a
+question asked again within that time costs no database round trip (a row changed or
+removed meanwhile is seen once the memo expires). The repository is passed in by the
+caller's unit of work, so the cache never opens a transaction of its own.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +27,7 @@ from app.domain.records import PredefinedAnswer
 from app.repositories.interfaces import AnswerRepository
 
 PREPARED_ANSWERS_MAX = 512
+EXACT_MEMO_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -49,18 +53,26 @@ class AnswerCache:
     """One per server instance; safe to share across threads."""
 
     def __init__(
-        self, prepared_max: int = PREPARED_ANSWERS_MAX, semantic: SemanticLookup | None = None
+        self,
+        prepared_max: int = PREPARED_ANSWERS_MAX,
+        semantic: SemanticLookup | None = None,
+        memo_s: float = EXACT_MEMO_S,
     ) -> None:
         self.semantic = semantic
         self._prepared: OrderedDict[str, _Prepared] = OrderedDict()
         self._prepared_max = prepared_max
+        self._memo_s = memo_s
+        self._exact: OrderedDict[str, tuple[str, float]] = OrderedDict()  # hash → (id, until)
         self._lock = threading.Lock()
 
     def lookup(self, answers: AnswerRepository, question: Question) -> CachedAnswer | None:
         """The stored answer of this question, or None on a miss."""
+        recent = self._recent(question.hash)
+        if recent is not None:
+            return recent
         row = answers.get_by_hash(question.hash)
         if row is not None:
-            return self._ready(row)
+            return self._remember(question.hash, self._ready(row))
         if self.semantic is None:
             return None
         match = self.semantic.find(answers, question)
@@ -94,6 +106,26 @@ class AnswerCache:
     def rebuild(self, answers: AnswerRepository) -> dict[str, Any] | None:
         """Fill the semantic index from the table (at start); None without one."""
         return self.semantic.rebuild(answers) if self.semantic is not None else None
+
+    def _recent(self, question_hash: str) -> CachedAnswer | None:
+        """An exact hit remembered less than `memo_s` ago whose answer is still prepared."""
+        with self._lock:
+            entry = self._exact.get(question_hash)
+            if entry is None or entry[1] < time.monotonic():
+                return None
+            prepared = self._prepared.get(entry[0])
+        if prepared is None:
+            return None
+        return CachedAnswer(entry[0], prepared.explanation, prepared.planned)
+
+    def _remember(self, question_hash: str, hit: CachedAnswer) -> CachedAnswer:
+        if self._memo_s > 0:
+            with self._lock:
+                self._exact[question_hash] = (hit.answer_id, time.monotonic() + self._memo_s)
+                self._exact.move_to_end(question_hash)
+                while len(self._exact) > self._prepared_max:
+                    self._exact.popitem(last=False)
+        return hit
 
     def _ready(
         self,

@@ -4,7 +4,8 @@ Counted on the client libraries themselves (every Redis command or pipeline, eve
 SQL statement and commit, the pool's connection check included), through the app's
 own Socket.IO handlers. Before the core-flow rework one cached ask with a request
 id made 8 Redis and 6 SQL round trips before its ack and 19 / 13 in all (a
-four-step answer); the figures now are asserted below.
+four-step answer); after it 5 / 4 before the ack and 10 / 8 in all; with the exact
+hit remembered (ANSWER_MEMO_S) the answer's row is not read again: 5 / 3 and 10 / 7.
 """
 
 from __future__ import annotations
@@ -92,10 +93,10 @@ def test_one_cached_ask_makes_few_round_trips(
         print(f"\none cached ask ({events} events): before the ack {at_ack}, in all {total}")
         print("\n".join(f"  {line}" for line in log))
     # Before the ack: request id (1), rate limit of two windows (3), the session's new
-    # active stream (1); the answer, the interaction row, the hold, the commit (a pooled
-    # connection used moments ago is not checked again).
-    assert at_ack == {"redis": 5, "sql": 4}
+    # active stream (1); the interaction row, the hold, the commit (the answer was
+    # remembered by the warm ask; a connection used moments ago is not checked again).
+    assert at_ack == {"redis": 5, "sql": 3}
     # Then a position per step boundary and the end in Redis; the first event's time
     # and the completion in SQL (each: update, commit). None per streamed event.
-    assert total == {"redis": 5 + STEPS + 1, "sql": 4 + 2 + 2}
+    assert total == {"redis": 5 + STEPS + 1, "sql": 3 + 2 + 2}
     assert events > 4 * STEPS

@@ -269,3 +269,51 @@ def test_nul_characters_never_reach_a_stored_text() -> None:
     assert parse_question_payload({"question": "ho\x00la "}).question.text == "hola"
     assert error_code({"question": "\x00 \x00"}) == "question_empty"
     assert error_code({"question": "hola", "request_id": "r\x00"}) == "invalid_payload"
+
+
+class _CountingAnswers:
+    """An answer repository that counts the rows it is asked for."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.reads = 0
+
+    def get_by_hash(self, question_hash: str) -> Any:
+        self.reads += 1
+        return self.inner.get_by_hash(question_hash)
+
+
+def test_an_exact_hit_is_remembered_for_memo_s(
+    seeded: tuple[SqliteDatabase, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same question again within ANSWER_MEMO_S reads no row; after it, one read."""
+    db, answer_id = seeded
+    cache = AnswerCache(memo_s=30)
+    clock = [1000.0]
+    monkeypatch.setattr("app.answer_cache.cache.time.monotonic", lambda: clock[0])
+    with db.unit_of_work() as uow:
+        answers = _CountingAnswers(uow.answers)
+        hits = [cache.lookup(answers, Question.of(SEEDED_QUESTION)) for _ in range(3)]  # type: ignore[arg-type]
+        assert answers.reads == 1
+        clock[0] += 31
+        again = cache.lookup(answers, Question.of(SEEDED_QUESTION))  # type: ignore[arg-type]
+        assert answers.reads == 2
+    assert {h.answer_id for h in hits if h} == {answer_id} and again is not None
+    assert hits[1] is not None and hits[1].planned is hits[0].planned  # the prepared answer
+
+
+def test_memo_off_reads_every_time_and_misses_are_never_remembered(
+    seeded: tuple[SqliteDatabase, str],
+) -> None:
+    db, _ = seeded
+    with db.unit_of_work() as uow:
+        off = _CountingAnswers(uow.answers)
+        cache = AnswerCache(memo_s=0)
+        for _ in range(3):
+            cache.lookup(off, Question.of(SEEDED_QUESTION))  # type: ignore[arg-type]
+        assert off.reads == 3
+        misses = _CountingAnswers(uow.answers)
+        on = AnswerCache()
+        for _ in range(3):
+            assert on.lookup(misses, Question.of("una pregunta que no está")) is None  # type: ignore[arg-type]
+        assert misses.reads == 3
