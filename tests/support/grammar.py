@@ -52,6 +52,7 @@ ERROR_CODES = {
     "audio_too_large",
     "transcription_failed",
     "internal_error",
+    "service_unavailable",  # added by the outage issue, with retry_after
 }
 POSITION_KEYS = ("interaction_id", "step_index", "chunk_index", "next_seq")
 
