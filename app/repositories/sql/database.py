@@ -26,14 +26,16 @@ from app.repositories.sql.credits import (
     SqliteCreditRepository,
 )
 from app.repositories.sql.dialect import (
+    MAX_REPLACEMENTS,
     PostgresSession,
     SqliteSession,
     SqlSession,
     dict_row_factory,
 )
 from app.repositories.sql.interactions import SqlInteractionRepository
+from app.repositories.sql.recovery import install as install_capped_backoff
 from app.repositories.sql.voices import SqlVoiceRepository
-from app.repositories.sql.watchdog import Tripped, Watch, Watchdog
+from app.repositories.sql.watchdog import Watch, Watchdog
 
 SQLITE_SCHEMA = Path(__file__).with_name("sqlite_schema.sql")
 # Columns added after a table's first release (the Postgres migration that adds
@@ -92,7 +94,8 @@ CHECK_IDLE_AFTER_S = 5.0
 
 
 class IdleCheck:
-    """The pool's `check`: ping only connections idle for more than CHECK_IDLE_AFTER_S."""
+    """The check of a pooled connection when it is taken: ping only connections idle
+    for more than CHECK_IDLE_AFTER_S (under the statement deadline, if any)."""
 
     def __init__(
         self, idle_after_s: float = CHECK_IDLE_AFTER_S, watchdog: Watchdog | None = None
@@ -104,13 +107,14 @@ class IdleCheck:
     def returned(self, conn: psycopg.Connection[Any]) -> None:
         self._returned[conn] = time.monotonic()
 
-    def __call__(self, conn: psycopg.Connection[Any]) -> None:
+    def __call__(self, conn: psycopg.Connection[Any], watch: Watch | None = None) -> None:
         returned = self._returned.get(conn)
         if returned is None or time.monotonic() - returned > self.idle_after_s:
             if self.watchdog is None:
                 ConnectionPool.check_connection(conn)
-            else:
-                self.watchdog.check(conn, ConnectionPool.check_connection)
+                return
+            with self.watchdog.guard(conn, watch):
+                ConnectionPool.check_connection(conn)
 
 
 class PostgresUnitOfWork(SqlUnitOfWork):
@@ -132,13 +136,21 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         return PostgresSession(self.connection, self._replace, guard, self._watch)
 
     def _getconn(self) -> psycopg.Connection[Any]:
-        if self._watchdog is None:
-            return self._pool.getconn()
-        try:
-            with self._watchdog.unit(self._watch):  # the pool's idle check shares the watch
-                return self._pool.getconn()
-        except Tripped:
-            raise psycopg.OperationalError("the database did not answer in time") from None
+        """A pooled connection that passed the idle check. Checked here, not by the
+        pool: the pool sleeps a backoff (1 s, 2 s, ...) after each connection that
+        fails its check, and after a database restart every idle one does."""
+        for _attempt in range(MAX_REPLACEMENTS):
+            conn = self._pool.getconn()
+            if self._idle_check is None:
+                return conn
+            try:
+                self._idle_check(conn, self._watch)
+                return conn
+            except psycopg.Error:
+                self._pool.putconn(conn)  # broken: the pool discards it and makes another
+                if self._watch.tripped:  # hung, not dead: another one would hang too
+                    raise
+        raise psycopg.OperationalError("no pooled connection answered")
 
     def _replace(self) -> psycopg.Connection[Any]:
         """The connection died while it sat unchecked: hand it back, take a checked one."""
@@ -245,6 +257,7 @@ class PostgresDatabase:
     ) -> None:
         self.timeouts = timeouts or PoolTimeouts.from_settings(default_settings())
         self._conninfo = conninfo
+        install_capped_backoff()  # reconnect within ~2 s of the database's return
         statement_s = self.timeouts.statement_s
         self._idle_check = IdleCheck(watchdog=Watchdog(statement_s) if statement_s else None)
         self._pool: ConnectionPool[Any] = ConnectionPool(
@@ -260,7 +273,6 @@ class PostgresDatabase:
                 "prepare_threshold": None,
                 "connect_timeout": self.timeouts.connect_s,
             },
-            check=self._idle_check,
             name="guia-db",
             open=True,
         )
