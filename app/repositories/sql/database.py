@@ -1,15 +1,16 @@
-"""Units of work and the two databases: a Postgres pool or a SQLite file."""
+"""Units of work and the two databases: a Postgres pool or a SQLite file.
+
+The shared unit of work is `unit.py`, the SQLite side `sqlite.py`; this module
+holds the Postgres pool and chooses the backend a URL names."""
 
 from __future__ import annotations
 
 import functools
 import math
-import sqlite3
 import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -17,77 +18,37 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from app.config import Settings, default_settings
-from app.repositories.seed import load_seed_data, seed_plans
-from app.repositories.sql.accounts import SqlProfileRepository, SqlSubscriptionRepository
-from app.repositories.sql.answers import SqlAnswerRepository
-from app.repositories.sql.credits import (
-    PostgresCreditRepository,
-    SqlCreditRepository,
-    SqliteCreditRepository,
+from app.repositories.sql.credits import PostgresCreditRepository
+from app.repositories.sql.dialect import MAX_REPLACEMENTS, PostgresSession, SqlSession
+from app.repositories.sql.recovery import install as install_capped_backoff
+from app.repositories.sql.sqlite import (  # re-exported: callers import them from here
+    SQLITE_ADDED_COLUMNS,
+    SQLITE_SCHEMA,
+    SqliteDatabase,
+    SqliteUnitOfWork,
+    sqlite_connect,
+    sqlite_ping,
 )
-from app.repositories.sql.dialect import (
-    PostgresSession,
-    SqliteSession,
-    SqlSession,
-    dict_row_factory,
-)
-from app.repositories.sql.interactions import SqlInteractionRepository
-from app.repositories.sql.voices import SqlVoiceRepository
-from app.repositories.sql.watchdog import Tripped, Watch, Watchdog
+from app.repositories.sql.unit import SqlUnitOfWork
+from app.repositories.sql.watchdog import Watch, Watchdog
 
-SQLITE_SCHEMA = Path(__file__).with_name("sqlite_schema.sql")
-# Columns added after a table's first release (the Postgres migration that adds
-# each is named): CREATE TABLE IF NOT EXISTS leaves an older file's table as it
-# was, so start-up adds what is missing.
-SQLITE_ADDED_COLUMNS = (
-    ("predefined_answers", "area", "TEXT"),  # 005_answer_topics
-    ("predefined_answers", "topic", "TEXT"),  # 005_answer_topics
-    ("predefined_answers", "embedding", "BLOB"),  # 006_semantic_cache
-    ("predefined_answers", "embedding_model", "TEXT"),  # 006_semantic_cache
-    ("interaction_history", "matched_question", "TEXT"),  # 006_semantic_cache
-    ("interaction_history", "similarity", "REAL"),  # 006_semantic_cache
-)
-
-
-# --------------------------------------------------------------------------- units of work
-
-
-class SqlUnitOfWork:
-    """One transaction over all repositories; `with uow:` rolls back unless committed."""
-
-    subscriptions: SqlSubscriptionRepository
-    profiles: SqlProfileRepository
-    answers: SqlAnswerRepository
-    interactions: SqlInteractionRepository
-    voices: SqlVoiceRepository
-    credits: SqlCreditRepository
-    _credit_class: type[SqlCreditRepository]
-
-    def __enter__(self) -> SqlUnitOfWork:
-        session = self._open()
-        self.subscriptions = SqlSubscriptionRepository(session)
-        self.profiles = SqlProfileRepository(session)
-        self.answers = SqlAnswerRepository(session)
-        self.interactions = SqlInteractionRepository(session)
-        self.voices = SqlVoiceRepository(session)
-        self.credits = self._credit_class(session)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._release()
-
-    def _open(self) -> SqlSession:
-        raise NotImplementedError
-
-    def _release(self) -> None:
-        raise NotImplementedError
-
-    def commit(self) -> None:
-        raise NotImplementedError
-
-    def rollback(self) -> None:
-        raise NotImplementedError
-
+__all__ = [
+    "SQLITE_ADDED_COLUMNS",
+    "SQLITE_SCHEMA",
+    "IdleCheck",
+    "PoolTimeouts",
+    "PostgresDatabase",
+    "PostgresUnitOfWork",
+    "SqlUnitOfWork",
+    "SqliteDatabase",
+    "SqliteUnitOfWork",
+    "open_database",
+    "postgres_ping",
+    "readiness_ping",
+    "sqlite_connect",
+    "sqlite_path_from_url",
+    "sqlite_ping",
+]
 
 # A connection back from a unit of work moments ago is alive; one that sat idle may have
 # been closed by the server or a pooler (Supabase's closes idle ones), so only that one
@@ -96,7 +57,8 @@ CHECK_IDLE_AFTER_S = 5.0
 
 
 class IdleCheck:
-    """The pool's `check`: ping only connections idle for more than CHECK_IDLE_AFTER_S."""
+    """The check of a pooled connection when it is taken: ping only connections idle
+    for more than CHECK_IDLE_AFTER_S (under the statement deadline, if any)."""
 
     def __init__(
         self, idle_after_s: float = CHECK_IDLE_AFTER_S, watchdog: Watchdog | None = None
@@ -108,13 +70,14 @@ class IdleCheck:
     def returned(self, conn: psycopg.Connection[Any]) -> None:
         self._returned[conn] = time.monotonic()
 
-    def __call__(self, conn: psycopg.Connection[Any]) -> None:
+    def __call__(self, conn: psycopg.Connection[Any], watch: Watch | None = None) -> None:
         returned = self._returned.get(conn)
         if returned is None or time.monotonic() - returned > self.idle_after_s:
             if self.watchdog is None:
                 ConnectionPool.check_connection(conn)
-            else:
-                self.watchdog.check(conn, ConnectionPool.check_connection)
+                return
+            with self.watchdog.guard(conn, watch):
+                ConnectionPool.check_connection(conn)
 
 
 class PostgresUnitOfWork(SqlUnitOfWork):
@@ -136,13 +99,21 @@ class PostgresUnitOfWork(SqlUnitOfWork):
         return PostgresSession(self.connection, self._replace, guard, self._watch)
 
     def _getconn(self) -> psycopg.Connection[Any]:
-        if self._watchdog is None:
-            return self._pool.getconn()
-        try:
-            with self._watchdog.unit(self._watch):  # the pool's idle check shares the watch
-                return self._pool.getconn()
-        except Tripped:
-            raise psycopg.OperationalError("the database did not answer in time") from None
+        """A pooled connection that passed the idle check. Checked here, not by the
+        pool: the pool sleeps a backoff (1 s, 2 s, ...) after each connection that
+        fails its check, and after a database restart every idle one does."""
+        for _attempt in range(MAX_REPLACEMENTS):
+            conn = self._pool.getconn()
+            if self._idle_check is None:
+                return conn
+            try:
+                self._idle_check(conn, self._watch)
+                return conn
+            except psycopg.Error:
+                self._pool.putconn(conn)  # broken: the pool discards it and makes another
+                if self._watch.tripped:  # hung, not dead: another one would hang too
+                    raise
+        raise psycopg.OperationalError("no pooled connection answered")
 
     def _replace(self) -> psycopg.Connection[Any]:
         """The connection died while it sat unchecked: hand it back, take a checked one."""
@@ -176,38 +147,6 @@ class PostgresUnitOfWork(SqlUnitOfWork):
     def rollback(self) -> None:
         assert self.connection is not None, "use the unit of work in a with block"
         self.connection.rollback()
-
-
-class SqliteUnitOfWork(SqlUnitOfWork):
-    _credit_class = SqliteCreditRepository
-
-    def __init__(self, path: str) -> None:
-        self._path = path
-        self.connection: sqlite3.Connection | None = None
-
-    def _open(self) -> SqlSession:
-        self.connection = sqlite_connect(self._path)
-        return SqliteSession(self.connection)
-
-    def _release(self) -> None:
-        conn, self.connection = self.connection, None
-        if conn is None:
-            return
-        try:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-        finally:
-            conn.close()
-
-    def commit(self) -> None:
-        assert self.connection is not None, "use the unit of work in a with block"
-        if self.connection.in_transaction:
-            self.connection.execute("COMMIT")
-
-    def rollback(self) -> None:
-        assert self.connection is not None, "use the unit of work in a with block"
-        if self.connection.in_transaction:
-            self.connection.execute("ROLLBACK")
 
 
 # --------------------------------------------------------------------------- databases
@@ -249,6 +188,7 @@ class PostgresDatabase:
     ) -> None:
         self.timeouts = timeouts or PoolTimeouts.from_settings(default_settings())
         self._conninfo = conninfo
+        install_capped_backoff()  # reconnect within ~2 s of the database's return
         statement_s = self.timeouts.statement_s
         self._idle_check = IdleCheck(watchdog=Watchdog(statement_s) if statement_s else None)
         self._pool: ConnectionPool[Any] = ConnectionPool(
@@ -264,7 +204,6 @@ class PostgresDatabase:
                 "prepare_threshold": None,
                 "connect_timeout": self.timeouts.connect_s,
             },
-            check=self._idle_check,
             name="guia-db",
             open=True,
         )
@@ -286,70 +225,6 @@ def postgres_ping(conninfo: str, connect_timeout_s: int) -> None:
         conninfo, autocommit=True, connect_timeout=max(2, connect_timeout_s)
     ) as conn:
         conn.execute("SELECT 1")
-
-
-def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    for table, column, kind in SQLITE_ADDED_COLUMNS:
-        present = {row["name"] for row in conn.execute(f"PRAGMA table_info({table})")}
-        if column not in present:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
-
-
-def sqlite_connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=5.0, isolation_level=None, check_same_thread=False)
-    conn.row_factory = dict_row_factory
-    conn.execute("PRAGMA busy_timeout = 5000")
-    conn.execute("PRAGMA foreign_keys = ON")
-    return conn
-
-
-class SqliteDatabase:
-    """A SQLite file in WAL mode; one short-lived connection per unit of work.
-
-    The schema is made at construction, with the plans of the seed file (the
-    profiles' default plan 'free' must exist for the foreign key).
-    """
-
-    dialect = "sqlite"
-
-    def __init__(self, path: str | Path, *, seed_plans_on_start: bool = True) -> None:
-        if str(path) in ("", ":memory:"):
-            raise ValueError("SqliteDatabase needs a file path (each unit of work reconnects)")
-        self.path = str(path)
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite_connect(self.path)
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.executescript(SQLITE_SCHEMA.read_text(encoding="utf-8"))
-            _add_missing_columns(conn)
-            if seed_plans_on_start:
-                conn.execute("BEGIN IMMEDIATE")
-                for plan in seed_plans(load_seed_data()):
-                    conn.execute(
-                        "INSERT INTO subscriptions (id, name, monthly_credits, price_mxn) "
-                        "VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-                        (plan.id, plan.name, plan.monthly_credits, plan.price_mxn),
-                    )
-                conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-    def unit_of_work(self) -> SqliteUnitOfWork:
-        return SqliteUnitOfWork(self.path)
-
-    def ping(self) -> None:
-        sqlite_ping(self.path)
-
-    def close(self) -> None:
-        """Nothing stays open between units of work."""
-
-
-def sqlite_ping(path: str) -> None:
-    conn = sqlite_connect(path)
-    try:
-        conn.execute("SELECT 1 FROM subscriptions LIMIT 1").fetchall()
-    finally:
-        conn.close()
 
 
 def readiness_ping(database_url: str, timeout_s: float) -> Callable[[], None]:

@@ -201,9 +201,15 @@ class SqlSession:
         """Make sure a write transaction is open (SQLite takes its write lock here)."""
 
 
+MAX_REPLACEMENTS = 12  # more than a pool holds (max_size 10)
+
+
 class PostgresSession(SqlSession):
     """`replace`, when given, swaps a connection that turns out dead on the first
-    statement (nothing of the transaction is lost then) for a fresh one, once."""
+    statement (nothing of the transaction is lost then) for another, until one
+    answers (a database restart kills every pooled connection at once), at most
+    MAX_REPLACEMENTS times; never after the statement watchdog cut one (a hung
+    database would hang the next one too)."""
 
     dialect = POSTGRES
 
@@ -221,14 +227,15 @@ class PostgresSession(SqlSession):
 
     def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
         replace, self._replace = self._replace, None
-        try:
-            return self._execute(query, params)
-        except psycopg.OperationalError:
-            tripped = self._watch is not None and self._watch.tripped
-            if replace is None or not self.conn.closed or tripped:
-                raise  # a cut statement: the database is hung, another try would hang too
-            self.conn = replace()
-            return self._execute(query, params)
+        for _attempt in range(MAX_REPLACEMENTS):
+            try:
+                return self._execute(query, params)
+            except psycopg.OperationalError:
+                tripped = self._watch is not None and self._watch.tripped
+                if replace is None or not self.conn.closed or tripped:
+                    raise
+                self.conn = replace()
+        return self._execute(query, params)
 
     def _execute(self, query: str, params: Sequence[Any]) -> Any:
         if self._guard is None:

@@ -31,13 +31,6 @@ log = structlog.get_logger(__name__)
 TICK_S = 0.1  # how late past its deadline a statement may be cut
 
 
-class Tripped(BaseException):
-    """Raised out of the pool's idle check once the watch tripped: psycopg_pool retries
-    a check that failed with an Exception until its own timeout, but lets a
-    BaseException through at once. `PostgresUnitOfWork` turns it into an
-    OperationalError."""
-
-
 class Watch:
     """One unit of work's state: tripped once one of its statements was cut."""
 
@@ -53,33 +46,11 @@ class Watchdog:
         self._ids = itertools.count()
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._local = threading.local()
-
-    @contextmanager
-    def unit(self, watch: Watch) -> Iterator[None]:
-        """Make `watch` the current one of this thread (the pool's checks find it)."""
-        previous = getattr(self._local, "watch", None)
-        self._local.watch = watch
-        try:
-            yield
-        finally:
-            self._local.watch = previous
-
-    def check(self, conn: psycopg.Connection[Any], check: Any) -> None:
-        """The pool's idle check of `conn` under the deadline of the current watch."""
-        watch = getattr(self._local, "watch", None) or Watch()
-        try:
-            with self.guard(conn, watch):
-                check(conn)
-        except psycopg.OperationalError:
-            if watch.tripped:
-                raise Tripped from None
-            raise
 
     @contextmanager
     def guard(self, conn: psycopg.Connection[Any], watch: Watch | None = None) -> Iterator[None]:
         """Run a statement on `conn` under the deadline."""
-        watch = watch or getattr(self._local, "watch", None) or Watch()
+        watch = watch or Watch()
         if watch.tripped:
             raise psycopg.OperationalError("the database did not answer: statement not sent")
         token = next(self._ids)

@@ -16,6 +16,8 @@ export const ERROR_MESSAGES = Object.freeze({
   audio_too_large: "La grabación es demasiado larga. Haz una pregunta más corta.",
   transcription_failed: "No entendimos el audio. Inténtalo de nuevo o escribe tu pregunta.",
   internal_error: "Algo salió mal de nuestro lado. Inténtalo de nuevo en un momento.",
+  service_unavailable:
+    "El servicio no está disponible por un momento. Vuelve a intentarlo en unos segundos.",
 });
 
 export const UI = Object.freeze({
