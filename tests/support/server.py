@@ -157,6 +157,8 @@ def base_env(**overrides: Any) -> dict[str, str]:
             "RATE_LIMIT_USER_CONNECTIONS": "100000/minute",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            # Several servers share the test Postgres (max_connections 100): small pools.
+            "DATABASE_POOL_SIZE": "4",
             # GUIA_TEST_ASYNC_MODE=gevent runs the same tests against a gevent server.
             "SOCKETIO_ASYNC_MODE": os.environ.get("GUIA_TEST_ASYNC_MODE", "threading"),
         }

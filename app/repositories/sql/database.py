@@ -250,7 +250,7 @@ def open_database(
     scheme = database_url.split("://", 1)[0].lower()
     if scheme in ("postgresql", "postgres"):
         return PostgresDatabase(
-            database_url, min_size=min(2, pool_size), max_size=pool_size, timeouts=timeouts
+            database_url, min_size=pool_size, max_size=pool_size, timeouts=timeouts
         )
     if scheme == "sqlite":
         return SqliteDatabase(sqlite_path_from_url(database_url))
