@@ -7,6 +7,8 @@
 - `private_redis` / `private_postgres`: a Redis server and a PostgreSQL cluster of
   their own (per module) that fault-injection tests may stop, start, freeze and thaw
   (tests/support/private_stores.py); the suite's shared servers are never touched.
+- from `tests/support/fixtures.py` (a plugin, so no module imports them): `stores`,
+  `server_factory` and `clients`, for tests against real server processes.
 
 Postgres comes from TEST_DATABASE_URL (a maintenance database the tests may
 create databases from); the default is the local server.
@@ -26,6 +28,8 @@ from psycopg.conninfo import make_conninfo
 from app.repositories.sql import PostgresDatabase, SqliteDatabase
 from app.repositories.sql.migrations import upgrade
 from tests.support.private_stores import PrivatePostgres, PrivateRedis
+
+pytest_plugins = ["tests.support.fixtures"]
 
 TEST_DATABASE_URL = os.environ.get(
     "TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

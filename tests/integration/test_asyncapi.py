@@ -22,7 +22,6 @@ from jsonschema import Draft202012Validator
 
 from tests.support.asyncapi_check import validate_items
 from tests.support.capture import read_payloads, recorded
-from tests.support.fixtures import clients, server_factory, stores  # noqa: F401
 from tests.support.server import RecordingClient, ServerProcess, new_user, wait_finished
 
 pytestmark = pytest.mark.integration
@@ -168,8 +167,8 @@ def scripted_session(server: ServerProcess, connect: Callable[..., RecordingClie
 
 
 def test_real_payloads_match_the_document(
-    server_factory: Callable[..., ServerProcess],  # noqa: F811
-    clients: Callable[..., RecordingClient],  # noqa: F811
+    server_factory: Callable[..., ServerProcess],
+    clients: Callable[..., RecordingClient],
 ) -> None:
     server = server_factory(STREAM_PACE=0.02)
     captured = scripted_session(server, clients)

@@ -34,7 +34,6 @@ from hypothesis import strategies as st
 
 from app.domain.errors import CODES
 from app.socket_events.event_guard import RESERVED_EVENTS
-from tests.support.fixtures import server_factory, stores  # noqa: F401
 from tests.support.raw_socketio import ABSENT, Answer, RawSocketIO
 from tests.support.server import ServerProcess, new_user
 
@@ -180,7 +179,7 @@ def payloads(event: str) -> st.SearchStrategy[tuple[Any, ...]]:
 
 
 @pytest.fixture(scope="module")
-def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:  # noqa: F811
+def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     return server_factory(
         SOCKETIO_ASYNC_MODE="gevent",
         STREAM_PACE=1,  # streams stay live, so pause, resume and stop find one

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from tests.integration.test_question_flow import LONG_Q
-from tests.support.fixtures import server_factory, stores  # noqa: F401
 from tests.support.server import (
     PgDatabase,
     RecordingClient,
@@ -43,8 +42,8 @@ def seqs(client: RecordingClient, iid: str, start: int = 0) -> list[int]:
 def test_sigterm_pauses_at_the_last_event_and_a_new_server_resumes_exactly(
     mode: str,
     workers: int,
-    stores: tuple[PgDatabase, RedisDb],  # noqa: F811
-    server_factory: Callable[..., ServerProcess],  # noqa: F811
+    stores: tuple[PgDatabase, RedisDb],
+    server_factory: Callable[..., ServerProcess],
 ) -> None:
     _, rds = stores
     env: dict[str, Any] = {"STREAM_PACE": PACE, "SOCKETIO_ASYNC_MODE": mode}

@@ -20,7 +20,6 @@ import pytest
 
 from tests.integration.test_question_flow import LONG_Q, SHORT_Q, wait_seq
 from tests.support.fake_openai import Behaviour, FakeOpenAI
-from tests.support.fixtures import clients, server_factory, stores  # noqa: F401
 from tests.support.server import RecordingClient, ServerProcess, new_user, wait_finished
 
 pytestmark = pytest.mark.integration
@@ -37,9 +36,7 @@ def fake_ai() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="module")
-def server(
-    fake_ai: FakeOpenAI, server_factory: Callable[..., ServerProcess]  # noqa: F811
-) -> ServerProcess:
+def server(fake_ai: FakeOpenAI, server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     return server_factory(
         STREAM_PACE=0.03,
         LOG_FORMAT="json",
@@ -85,7 +82,7 @@ def assert_timed(found: list[dict[str, Any]]) -> None:
     assert times == sorted(times), found
 
 
-def test_a_cached_ask(server: ServerProcess, clients: Connect) -> None:  # noqa: F811
+def test_a_cached_ask(server: ServerProcess, clients: Connect) -> None:
     user_id, token = new_user()
     client = clients(server, token)
     iid = client.call("ask_question", {"question": SHORT_Q})["interaction_id"]
@@ -101,7 +98,7 @@ def test_a_cached_ask(server: ServerProcess, clients: Connect) -> None:  # noqa:
     assert_private(server, user_id, token)
 
 
-def test_a_generated_ask(server: ServerProcess, clients: Connect) -> None:  # noqa: F811
+def test_a_generated_ask(server: ServerProcess, clients: Connect) -> None:
     user_id, token = new_user()
     client = clients(server, token)
     question = f"resuelve {uuid.uuid4().int % 50 + 2}x + 3 = 7"
@@ -116,9 +113,7 @@ def test_a_generated_ask(server: ServerProcess, clients: Connect) -> None:  # no
     assert_private(server, user_id, token)
 
 
-def test_a_payload_refused_before_admission(
-    server: ServerProcess, clients: Connect  # noqa: F811
-) -> None:
+def test_a_payload_refused_before_admission(server: ServerProcess, clients: Connect) -> None:
     user_id, token = new_user()
     client = clients(server, token)
     assert client.call("ask_question", {"question": "   "})["error"]["code"] == "question_empty"
@@ -128,7 +123,7 @@ def test_a_payload_refused_before_admission(
     assert payload[0]["socket_event"] == "ask_question"
 
 
-def test_an_ask_refused_for_credits(server: ServerProcess, clients: Connect) -> None:  # noqa: F811
+def test_an_ask_refused_for_credits(server: ServerProcess, clients: Connect) -> None:
     user_id, token = new_user()
     client = clients(server, token)
     for _ in range(20):  # 20 credits, 1 each
@@ -145,7 +140,7 @@ def test_an_ask_refused_for_credits(server: ServerProcess, clients: Connect) -> 
     assert replaced and {x["reason"] for x in replaced} == {"replaced"}
 
 
-def test_a_stop(server: ServerProcess, clients: Connect) -> None:  # noqa: F811
+def test_a_stop(server: ServerProcess, clients: Connect) -> None:
     user_id, token = new_user()
     client = clients(server, token)
     iid = client.call("ask_question", {"question": LONG_Q})["interaction_id"]
@@ -159,7 +154,7 @@ def test_a_stop(server: ServerProcess, clients: Connect) -> None:  # noqa: F811
     assert_timed(found)
 
 
-def test_a_failure(server: ServerProcess, clients: Connect) -> None:  # noqa: F811
+def test_a_failure(server: ServerProcess, clients: Connect) -> None:
     user_id, token = new_user()
     client = clients(server, token)
     question = f"Explica la historia de la escritura, caso {uuid.uuid4().hex[:8]}"
@@ -178,7 +173,7 @@ def test_a_failure(server: ServerProcess, clients: Connect) -> None:  # noqa: F8
     assert_private(server, user_id, token)
 
 
-def test_a_voice_ask(server: ServerProcess, clients: Connect) -> None:  # noqa: F811
+def test_a_voice_ask(server: ServerProcess, clients: Connect) -> None:
     import base64
 
     from tests.integration.test_voice_flow import make_wav

@@ -23,7 +23,6 @@ from app.utils.text_processing import question_key
 from tests.support.asyncapi_check import validate_items
 from tests.support.capture import record_payloads, recorded
 from tests.support.fake_openai import Behaviour, FakeOpenAI, sample_explanation
-from tests.support.fixtures import clients, server_factory, stores  # noqa: F401
 from tests.support.grammar import check_interaction, strip_timing
 from tests.support.server import (
     PgDatabase,
@@ -50,14 +49,12 @@ Connect = Callable[..., RecordingClient]
 
 
 @pytest.fixture(scope="module")
-def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:  # noqa: F811
+def server(server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     return server_factory(STREAM_PACE=PACE, SOCKETIO_MESSAGE_QUEUE=None)
 
 
 @pytest.fixture(scope="module")
-def server_b(
-    server: ServerProcess, server_factory: Callable[..., ServerProcess]  # noqa: F811
-) -> ServerProcess:
+def server_b(server: ServerProcess, server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     """A second instance on the same Redis and Postgres."""
     return server_factory(STREAM_PACE=PACE)
 
@@ -122,7 +119,7 @@ def finish(client: RecordingClient, iid: str, **kw: Any) -> Any:
 
 
 def test_cached_question_full_run_ack_first_and_credits(
-    server: ServerProcess, clients: Connect  # noqa: F811
+    server: ServerProcess, clients: Connect
 ) -> None:
     user_id, token = new_user()
     client = clients(server, token)
@@ -158,7 +155,7 @@ def test_cached_question_full_run_ack_first_and_credits(
 
 
 def test_pause_silence_resume_equals_uninterrupted_run(
-    server: ServerProcess, clients: Connect  # noqa: F811
+    server: ServerProcess, clients: Connect
 ) -> None:
     plain = clients(server)
     reference_iid = ask(plain, LONG_Q)["interaction_id"]
@@ -182,7 +179,7 @@ def test_pause_silence_resume_equals_uninterrupted_run(
 
 
 def test_pause_while_paused_and_resume_while_streaming_change_nothing(
-    server: ServerProcess, clients: Connect  # noqa: F811
+    server: ServerProcess, clients: Connect
 ) -> None:
     client = clients(server)
     iid = ask(client, LONG_Q)["interaction_id"]
@@ -202,9 +199,7 @@ def test_pause_while_paused_and_resume_while_streaming_change_nothing(
     assert checked.pauses == 1 and checked.resumes == 1
 
 
-def test_stop_ends_the_stream_and_stays_charged(
-    server: ServerProcess, clients: Connect  # noqa: F811
-) -> None:
+def test_stop_ends_the_stream_and_stays_charged(server: ServerProcess, clients: Connect) -> None:
     _, token = new_user()
     client = clients(server, token)
     iid = ask(client, LONG_Q)["interaction_id"]
@@ -220,9 +215,7 @@ def test_stop_ends_the_stream_and_stays_charged(
     expect_error(client, "stop_explanation", {"interaction_id": iid}, "not_found")
 
 
-def test_second_question_replaces_the_first(
-    server: ServerProcess, clients: Connect  # noqa: F811
-) -> None:
+def test_second_question_replaces_the_first(server: ServerProcess, clients: Connect) -> None:
     _, token = new_user()
     client = clients(server, token)
     first = ask(client, LONG_Q)["interaction_id"]
@@ -246,7 +239,7 @@ def test_second_question_replaces_the_first(
 
 
 def _drop_mid_stream(
-    server: ServerProcess, clients: Connect, token: str, at_seq: int = 15  # noqa: F811
+    server: ServerProcess, clients: Connect, token: str, at_seq: int = 15
 ) -> tuple[RecordingClient, str, int]:
     client = clients(server, token)
     iid = ask(client, LONG_Q)["interaction_id"]
@@ -262,7 +255,7 @@ def test_reconnect_resume_with_after_seq_loses_and_duplicates_nothing(
     where: str,
     server: ServerProcess,
     server_b: ServerProcess,
-    clients: Connect,  # noqa: F811
+    clients: Connect,
 ) -> None:
     _, token = new_user()
     first, iid, last = _drop_mid_stream(server, clients, token)
@@ -291,7 +284,7 @@ def test_reconnect_resume_without_after_seq_continues_at_recorded_position(
     where: str,
     server: ServerProcess,
     server_b: ServerProcess,
-    clients: Connect,  # noqa: F811
+    clients: Connect,
 ) -> None:
     _, token = new_user()
     first, iid, last = _drop_mid_stream(server, clients, token)
@@ -310,7 +303,7 @@ def test_reconnect_resume_without_after_seq_continues_at_recorded_position(
 
 
 def test_resume_with_after_seq_rewinds_while_paused_and_while_streaming(
-    server: ServerProcess, clients: Connect  # noqa: F811
+    server: ServerProcess, clients: Connect
 ) -> None:
     _, token = new_user()
     first, iid, last = _drop_mid_stream(server, clients, token, at_seq=20)
@@ -338,7 +331,7 @@ def test_resume_with_after_seq_rewinds_while_paused_and_while_streaming(
 
 
 def test_takeover_disconnects_the_old_socket_and_pauses(
-    server: ServerProcess, clients: Connect  # noqa: F811
+    server: ServerProcess, clients: Connect
 ) -> None:
     _, token = new_user()
     old = clients(server, token)
@@ -357,9 +350,7 @@ def test_takeover_disconnects_the_old_socket_and_pauses(
     check_interaction(old.received + new.received, iid, allow_resume_without_pause=True)
 
 
-def test_another_users_session_is_never_reused(
-    server: ServerProcess, clients: Connect  # noqa: F811
-) -> None:
+def test_another_users_session_is_never_reused(server: ServerProcess, clients: Connect) -> None:
     owner = clients(server)
     iid = ask(owner, LONG_Q)["interaction_id"]
     wait_seq(owner, iid, 3)
@@ -374,7 +365,7 @@ def test_another_users_session_is_never_reused(
 
 
 def test_controls_without_active_interaction_are_not_found(
-    server: ServerProcess, clients: Connect  # noqa: F811
+    server: ServerProcess, clients: Connect
 ) -> None:
     client = clients(server)
     for event in ("pause_explanation", "resume_explanation", "stop_explanation"):
@@ -382,9 +373,7 @@ def test_controls_without_active_interaction_are_not_found(
         expect_error(client, event, {"interaction_id": str(uuid.uuid4())}, "not_found")
 
 
-def test_after_seq_out_of_range_is_invalid_payload(
-    server: ServerProcess, clients: Connect  # noqa: F811
-) -> None:
+def test_after_seq_out_of_range_is_invalid_payload(server: ServerProcess, clients: Connect) -> None:
     client = clients(server)
     iid = ask(client, LONG_Q)["interaction_id"]
     wait_seq(client, iid, 5)
@@ -399,9 +388,7 @@ def test_after_seq_out_of_range_is_invalid_payload(
 # -- request ids, limits, credits ------------------------------------------------
 
 
-def test_repeated_request_id_is_the_same_request(
-    server: ServerProcess, clients: Connect  # noqa: F811
-) -> None:
+def test_repeated_request_id_is_the_same_request(server: ServerProcess, clients: Connect) -> None:
     _, token = new_user()
     client = clients(server, token)
     rid = uuid.uuid4().hex
@@ -419,9 +406,7 @@ def test_repeated_request_id_is_the_same_request(
     assert [r.data["delta"] for r in client.events() if r.name == "credits_updated"] == [-1]
 
 
-def test_request_id_longer_than_64_is_invalid(
-    server: ServerProcess, clients: Connect  # noqa: F811
-) -> None:
+def test_request_id_longer_than_64_is_invalid(server: ServerProcess, clients: Connect) -> None:
     _, token = new_user()
     client = clients(server, token)
     expect_error(
@@ -434,9 +419,7 @@ def test_request_id_longer_than_64_is_invalid(
     finish(client, ok["interaction_id"])
 
 
-def test_rate_limit(
-    server_factory: Callable[..., ServerProcess], clients: Connect  # noqa: F811
-) -> None:
+def test_rate_limit(server_factory: Callable[..., ServerProcess], clients: Connect) -> None:
     limited = server_factory(STREAM_PACE=PACE, RATE_LIMIT_QUESTIONS="3/minute")
     _, token = new_user()
     client = clients(limited, token)
@@ -455,7 +438,7 @@ def test_rate_limit(
 
 
 def test_insufficient_credits(
-    server_factory: Callable[..., ServerProcess], clients: Connect  # noqa: F811
+    server_factory: Callable[..., ServerProcess], clients: Connect
 ) -> None:
     poor = server_factory(STREAM_PACE=PACE, NEW_USER_CREDITS=1)
     _, token = new_user()
@@ -478,7 +461,7 @@ BAD_NON_OBJECTS: list[Any] = ["x", 5, 1.5, [1, 2], True]
     "event", ["ask_question", "pause_explanation", "resume_explanation", "stop_explanation"]
 )
 def test_bad_payloads_are_answered_with_protocol_errors(
-    event: str, server: ServerProcess, clients: Connect  # noqa: F811
+    event: str, server: ServerProcess, clients: Connect
 ) -> None:
     _, token = new_user()
     client = clients(server, token)
@@ -521,7 +504,7 @@ def test_bad_payloads_are_answered_with_protocol_errors(
 
 
 def test_single_flight_six_clients_one_generation(
-    stores: tuple[PgDatabase, RedisDb], server: ServerProcess, clients: Connect  # noqa: F811
+    stores: tuple[PgDatabase, RedisDb], server: ServerProcess, clients: Connect
 ) -> None:
     pg, _ = stores
     a, b = random.randint(2, 97), random.randint(1000, 999999)
@@ -573,7 +556,7 @@ def test_single_flight_six_clients_one_generation(
 
 
 def test_unanswerable_question_without_openai_is_ai_unavailable(
-    server: ServerProcess, clients: Connect  # noqa: F811
+    server: ServerProcess, clients: Connect
 ) -> None:
     _, token = new_user()
     client = clients(server, token)
@@ -598,9 +581,7 @@ def fake_ai() -> Iterator[FakeOpenAI]:
 
 
 @pytest.fixture(scope="module")
-def ai_server(
-    fake_ai: FakeOpenAI, server_factory: Callable[..., ServerProcess]  # noqa: F811
-) -> ServerProcess:
+def ai_server(fake_ai: FakeOpenAI, server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     return server_factory(
         STREAM_PACE=PACE,
         OPENAI_API_KEY="sk-test-fake",
@@ -610,7 +591,7 @@ def ai_server(
 
 
 def test_generated_flow_through_the_model(
-    stores: tuple[PgDatabase, RedisDb], ai_server: ServerProcess, clients: Connect  # noqa: F811
+    stores: tuple[PgDatabase, RedisDb], ai_server: ServerProcess, clients: Connect
 ) -> None:
     pg, _ = stores
     question = f"Explica qué es la fotosíntesis, caso {uuid.uuid4().hex[:8]}"
@@ -636,10 +617,10 @@ def test_generated_flow_through_the_model(
 
 
 def test_failing_generation_refunds_and_caches_nothing(
-    stores: tuple[PgDatabase, RedisDb],  # noqa: F811
+    stores: tuple[PgDatabase, RedisDb],
     fake_ai: FakeOpenAI,
     ai_server: ServerProcess,
-    clients: Connect,  # noqa: F811
+    clients: Connect,
 ) -> None:
     pg, _ = stores
     question = f"Explica el ciclo del agua, caso {uuid.uuid4().hex[:8]}"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fixtures import clients, server_factory, stores  # noqa: F401
 from tests.support.grammar import check_interaction
 from tests.support.server import RecordingClient, RedisDb, ServerProcess, new_user
 
@@ -26,7 +25,7 @@ LONG_Q = SEED[1]["question"]
 
 @pytest.fixture(scope="module")
 def pair(
-    stores: tuple[object, RedisDb], server_factory: Callable[..., ServerProcess]  # noqa: F811
+    stores: tuple[object, RedisDb], server_factory: Callable[..., ServerProcess]
 ) -> tuple[ServerProcess, ServerProcess]:
     _pg, rds = stores
     queue = {"SOCKETIO_MESSAGE_QUEUE": rds.url, "STREAM_PACE": "0.05"}
@@ -35,7 +34,7 @@ def pair(
 
 def test_credits_updated_reaches_the_users_socket_on_the_other_instance(
     pair: tuple[ServerProcess, ServerProcess],
-    clients: Callable[..., RecordingClient],  # noqa: F811
+    clients: Callable[..., RecordingClient],
 ) -> None:
     a, b = pair
     _user, token = new_user()
@@ -49,7 +48,7 @@ def test_credits_updated_reaches_the_users_socket_on_the_other_instance(
 
 def test_takeover_on_another_instance_disconnects_the_holder_and_resumes_there(
     pair: tuple[ServerProcess, ServerProcess],
-    clients: Callable[..., RecordingClient],  # noqa: F811
+    clients: Callable[..., RecordingClient],
 ) -> None:
     a, b = pair
     _user, token = new_user()

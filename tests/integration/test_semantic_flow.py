@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.support.fixtures import clients, server_factory, stores  # noqa: F401
 from tests.support.grammar import check_interaction
 from tests.support.server import (
     PgDatabase,
@@ -35,15 +34,13 @@ Connect = Callable[..., RecordingClient]
 
 
 @pytest.fixture(scope="module")
-def answer_id(stores: tuple[PgDatabase, RedisDb]) -> str:  # noqa: F811
+def answer_id(stores: tuple[PgDatabase, RedisDb]) -> str:
     pg, _ = stores
     return pg.insert_answer(STORED, ANSWER)
 
 
 @pytest.fixture(scope="module")
-def server(
-    answer_id: str, server_factory: Callable[..., ServerProcess]  # noqa: F811
-) -> ServerProcess:
+def server(answer_id: str, server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     # Started after the answer is stored: its index is rebuilt from the table at start.
     return server_factory(STREAM_PACE=0.01, SOCKETIO_MESSAGE_QUEUE=None)
 
@@ -58,10 +55,10 @@ def _ask(client: RecordingClient, question: str) -> tuple[str, dict[str, Any]]:
 
 
 def test_a_paraphrase_streams_from_the_cache_and_records_the_match(
-    stores: tuple[PgDatabase, RedisDb],  # noqa: F811
+    stores: tuple[PgDatabase, RedisDb],
     server: ServerProcess,
     answer_id: str,
-    clients: Connect,  # noqa: F811
+    clients: Connect,
 ) -> None:
     pg, _ = stores
     _, token = new_user()
@@ -83,10 +80,10 @@ def test_a_paraphrase_streams_from_the_cache_and_records_the_match(
 
 
 def test_a_near_miss_is_generated_not_served_the_stored_answer(
-    stores: tuple[PgDatabase, RedisDb],  # noqa: F811
+    stores: tuple[PgDatabase, RedisDb],
     server: ServerProcess,
     answer_id: str,
-    clients: Connect,  # noqa: F811
+    clients: Connect,
 ) -> None:
     pg, _ = stores
     client = clients(server)
@@ -101,8 +98,8 @@ def test_a_near_miss_is_generated_not_served_the_stored_answer(
 
 def test_semantic_cache_off_serves_only_exact_hits(
     server: ServerProcess,
-    server_factory: Callable[..., ServerProcess],  # noqa: F811
-    clients: Connect,  # noqa: F811
+    server_factory: Callable[..., ServerProcess],
+    clients: Connect,
 ) -> None:
     exact_only = server_factory(STREAM_PACE=0.01, SOCKETIO_MESSAGE_QUEUE=None, SEMANTIC_CACHE="off")
     client = clients(exact_only)

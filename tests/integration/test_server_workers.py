@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.fixtures import clients, stores  # noqa: F401
 from tests.support.grammar import check_interaction
 from tests.support.server import RecordingClient, RedisDb, ServerProcess, new_user, start_server
 
@@ -35,7 +34,7 @@ LONG_Q = SEED[1]["question"]
 
 
 @pytest.fixture(scope="module")
-def server(stores: tuple[object, RedisDb]) -> Iterator[ServerProcess]:  # noqa: F811
+def server(stores: tuple[object, RedisDb]) -> Iterator[ServerProcess]:
     pg, rds = stores
     proc = start_server(
         pg.dsn,  # type: ignore[attr-defined]
@@ -88,7 +87,7 @@ def worker_holding(server: ServerProcess, client: RecordingClient) -> int:
 
 
 def test_two_workers_serve_and_connections_spread_over_both(
-    server: ServerProcess, clients: Callable[..., RecordingClient]  # noqa: F811
+    server: ServerProcess, clients: Callable[..., RecordingClient]
 ) -> None:
     assert len(workers_of(server)) == WORKERS
     connected = [clients(server) for _ in range(24)]
@@ -101,7 +100,7 @@ def test_two_workers_serve_and_connections_spread_over_both(
 @pytest.mark.parametrize("pause_first", [True, False], ids=["paused", "dropped"])
 def test_paused_or_dropped_on_one_worker_resumes_exactly_on_the_other(
     server: ServerProcess,
-    clients: Callable[..., RecordingClient],  # noqa: F811
+    clients: Callable[..., RecordingClient],
     pause_first: bool,
 ) -> None:
     _user, token = new_user()

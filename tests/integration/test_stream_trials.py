@@ -21,7 +21,6 @@ from typing import Any
 
 import pytest
 
-from tests.support.fixtures import server_factory, stores  # noqa: F401
 from tests.support.grammar import GrammarError, check_interaction
 from tests.support.server import (
     PgDatabase,
@@ -144,8 +143,8 @@ def run_trial(
 
 
 def test_randomized_interruptions_lose_and_duplicate_nothing(
-    stores: tuple[PgDatabase, RedisDb],  # noqa: F811
-    server_factory: Callable[..., ServerProcess],  # noqa: F811
+    stores: tuple[PgDatabase, RedisDb],
+    server_factory: Callable[..., ServerProcess],
 ) -> None:
     pg, _ = stores
     seed = int(os.environ.get("GUIA_TRIAL_SEED", random.randrange(1 << 30)))
