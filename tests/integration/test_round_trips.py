@@ -41,6 +41,10 @@ def app() -> Iterator[Flask]:
         REDIS_URL=rds.url,
         STREAM_PACE=0,
         SOCKETIO_ASYNC_MODE="threading",
+        # One pooled connection: the one used moments ago, never pinged. (With the whole
+        # pool open, connections are taken in turn and one idle over 5 s is pinged first:
+        # one round trip more at light load.)
+        DATABASE_POOL_SIZE=1,
     )
     container = flask_app.extensions["guia"]
     explanation = Explanation.model_validate(
