@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# Production image: gunicorn's gevent worker serving the Flask-SocketIO app in gevent mode.
+# Production image: `python run.py` serving the Flask-SocketIO app in gevent mode (gevent-websocket).
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
