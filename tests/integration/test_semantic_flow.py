@@ -42,7 +42,7 @@ def answer_id(stores: tuple[PgDatabase, RedisDb]) -> str:
 @pytest.fixture(scope="module")
 def server(answer_id: str, server_factory: Callable[..., ServerProcess]) -> ServerProcess:
     # Started after the answer is stored: its index is rebuilt from the table at start.
-    return server_factory(STREAM_PACE=0.01, SOCKETIO_MESSAGE_QUEUE=None)
+    return server_factory(STREAM_PACE=0.01, SOCKETIO_MESSAGE_QUEUE=None, SEMANTIC_CACHE="on")
 
 
 def _ask(client: RecordingClient, question: str) -> tuple[str, dict[str, Any]]:

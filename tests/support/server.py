@@ -159,6 +159,9 @@ def base_env(**overrides: Any) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
             # Several servers share the test Postgres (max_connections 100): small pools.
             "DATABASE_POOL_SIZE": "4",
+            # Loading the embedder and building the index adds ~1.2 s to every server
+            # start; the semantic cache's own tests turn it on (test_semantic_flow.py).
+            "SEMANTIC_CACHE": "off",
             # GUIA_TEST_ASYNC_MODE=gevent runs the same tests against a gevent server.
             "SOCKETIO_ASYNC_MODE": os.environ.get("GUIA_TEST_ASYNC_MODE", "threading"),
         }
