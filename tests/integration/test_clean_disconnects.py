@@ -40,9 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         LOG_LEVEL="INFO",  # lifecycle lines are expected; junk is not
         STREAM_PACE="0.05",
     )
-    proc = ServerProcess(env).wait_ready()
-    yield proc
-    proc.stop()
+    with ServerProcess(env) as proc:
+        yield proc
 
 
 def ws_url(server: ServerProcess) -> str:

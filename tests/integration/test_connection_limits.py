@@ -36,11 +36,10 @@ def server() -> Iterator[ServerProcess]:
         RATE_LIMIT_USER_CONNECTIONS=None,
         RATE_LIMIT_CONNECTIONS=None,
     )
-    proc = ServerProcess(env).wait_ready()
     try:
-        yield proc
+        with ServerProcess(env) as proc:
+            yield proc
     finally:
-        proc.stop()
         pg.close()
         store.close()
 

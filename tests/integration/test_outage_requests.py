@@ -48,11 +48,8 @@ def server(
         ANSWER_ENGINE="offline",
         SERVICE_RETRY_AFTER_S=RETRY_AFTER_S,
     )
-    proc = ServerProcess(env).wait_ready()
-    try:
+    with ServerProcess(env) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def wait_ready(server: ServerProcess) -> None:
@@ -147,11 +144,8 @@ def paced_server(
         STREAM_PACE="0.15",
         SERVICE_RETRY_AFTER_S=RETRY_AFTER_S,
     )
-    proc = ServerProcess(env).wait_ready()
-    try:
+    with ServerProcess(env) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 @pytest.mark.parametrize("outage", list(OUTAGES))
@@ -335,11 +329,8 @@ def generating_server(
             OPENAI_BASE_URL=fake.base_url,
             SERVICE_RETRY_AFTER_S=RETRY_AFTER_S,
         )
-        proc = ServerProcess(env).wait_ready()
-        try:
+        with ServerProcess(env) as proc:
             yield proc, fake
-        finally:
-            proc.stop()
 
 
 @pytest.mark.parametrize("outage", ["redis stopped", "redis frozen"])

@@ -35,11 +35,8 @@ def server(
     private_postgres: PrivatePostgres, private_redis: PrivateRedis
 ) -> Iterator[ServerProcess]:
     env = base_env(DATABASE_URL=private_postgres.url, REDIS_URL=private_redis.url)
-    proc = ServerProcess(env).wait_ready()
-    try:
+    with ServerProcess(env) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def readyz(server: ServerProcess) -> tuple[httpx.Response, float]:

@@ -235,6 +235,12 @@ class ServerProcess:
             f"{self.url}{path}", params={**(params or {}), **query}, headers=sent, timeout=10
         )
 
+    def __enter__(self) -> ServerProcess:
+        return self.wait_ready()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
