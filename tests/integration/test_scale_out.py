@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.grammar import check_interaction
+from tests.support.resume import resume_and_check
 from tests.support.server import RecordingClient, RedisDb, ServerProcess, new_user
 
 pytestmark = pytest.mark.integration
@@ -66,16 +66,6 @@ def test_takeover_on_another_instance_disconnects_the_holder_and_resumes_there(
         assert holder.disconnected.wait(10), "the holder on the other instance is disconnected"
 
         received = [e for e in holder.events(interaction) if "seq" in e.data]
-        last_seq = received[-1].data["seq"]
-        resumed = newcomer.call(
-            "resume_explanation", {"interaction_id": interaction, "after_seq": last_seq}
-        )
-        assert resumed["ok"] is True and resumed["next_seq"] == last_seq + 1
-        newcomer.wait_for(
-            "explanation_complete", timeout=30, where=lambda d: d["interaction_id"] == interaction
-        )
-        # Holder's events then the newcomer's: one whole explanation, nothing lost or repeated.
-        tail = [e for e in newcomer.events(interaction) if e.name != "explanation_resumed"]
-        check_interaction(received + tail, interaction)
+        resume_and_check(newcomer, interaction, received)
     finally:
         newcomer.disconnect()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.grammar import check_interaction
+from tests.support.resume import resume_and_check
 from tests.support.server import RecordingClient, RedisDb, ServerProcess, new_user, start_server
 
 pytestmark = [
@@ -132,13 +132,4 @@ def test_paused_or_dropped_on_one_worker_resumes_exactly_on_the_other(
     if pause_first:
         assert ready["active_interaction"]["next_seq"] == paused["next_seq"]
 
-    last_seq = received[-1].data["seq"]
-    resumed = again.call(
-        "resume_explanation", {"interaction_id": interaction, "after_seq": last_seq}
-    )
-    assert resumed["ok"] is True and resumed["next_seq"] == last_seq + 1
-    again.wait_for(
-        "explanation_complete", timeout=30, where=lambda d: d["interaction_id"] == interaction
-    )
-    tail = [e for e in again.events(interaction) if e.name != "explanation_resumed"]
-    check_interaction(received + tail, interaction)
+    resume_and_check(again, interaction, received)
