@@ -61,6 +61,10 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     add_socketio_rule(app)
     install_event_guard(socketio.server)
     install_size_guard(socketio.server, SizeLimits.from_settings(settings))
+    if settings.SOCKETIO_ASYNC_MODE == "gevent":
+        from app.socket_events import websocket_writer
+
+        websocket_writer.install(socketio.server, settings.WEBSOCKET_MAX_PENDING_BYTES)
     if origins:
         from flask_cors import CORS
 

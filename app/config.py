@@ -82,6 +82,7 @@ class Settings(BaseSettings):
     MAX_AUDIO_SECONDS: float = Field(default=120, gt=0)
     MAX_MESSAGE_BYTES: int = Field(default=16_777_216, ge=1024)
     MAX_EVENT_BYTES: int = Field(default=65_536, ge=1024)
+    WEBSOCKET_MAX_PENDING_BYTES: int = Field(default=4_194_304, ge=65_536)
     MAX_VOICE_CHUNK_BYTES: int | None = Field(default=None, ge=1024)
     VOICE_CLIP_TTL_S: int = Field(default=300, ge=1)
     VOICE_MAX_OPEN_CLIPS_SESSION: int = Field(default=2, ge=1)

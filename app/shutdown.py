@@ -49,8 +49,10 @@ def exit_now(code: int = 0) -> None:
 
 
 def _queues_empty(server: Any) -> bool:
+    from app.socket_events.websocket_writer import flushed
+
     sockets = getattr(getattr(server, "eio", None), "sockets", {}) or {}
-    return all(sock.queue.empty() for sock in list(sockets.values()))
+    return all(flushed(sock) for sock in list(sockets.values()))
 
 
 def stop_instance(app: Flask, started: float | None = None) -> dict[str, Any]:
