@@ -30,6 +30,7 @@ from app.repositories.sql.sqlite import (  # re-exported: callers import them fr
     sqlite_ping,
 )
 from app.repositories.sql.unit import SqlUnitOfWork
+from app.repositories.sql.warmup import warm_up
 from app.repositories.sql.watchdog import Watch, Watchdog
 
 __all__ = [
@@ -190,7 +191,8 @@ class PostgresDatabase:
         self._conninfo = conninfo
         install_capped_backoff()  # reconnect within ~2 s of the database's return
         statement_s = self.timeouts.statement_s
-        self._idle_check = IdleCheck(watchdog=Watchdog(statement_s) if statement_s else None)
+        watchdog = Watchdog(statement_s) if statement_s else None
+        self._idle_check = IdleCheck(watchdog=watchdog)
         self._pool: ConnectionPool[Any] = ConnectionPool(
             conninfo,
             min_size=min_size,
@@ -205,6 +207,7 @@ class PostgresDatabase:
                 "connect_timeout": self.timeouts.connect_s,
             },
             name="guia-db",
+            configure=functools.partial(warm_up, watchdog=watchdog),
             open=True,
         )
 
