@@ -62,9 +62,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     install_event_guard(socketio.server)
     install_size_guard(socketio.server, SizeLimits.from_settings(settings))
     if settings.SOCKETIO_ASYNC_MODE == "gevent":
-        from app.socket_events import websocket_writer
+        from app.socket_events import websocket
 
-        websocket_writer.install(socketio.server, settings.WEBSOCKET_MAX_PENDING_BYTES)
+        websocket.install(socketio.server, settings.WEBSOCKET_MAX_PENDING_BYTES)
     if origins:
         from flask_cors import CORS
 

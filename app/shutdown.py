@@ -49,7 +49,7 @@ def exit_now(code: int = 0) -> None:
 
 
 def _queues_empty(server: Any) -> bool:
-    from app.socket_events.websocket_writer import flushed
+    from app.socket_events.websocket import flushed
 
     sockets = getattr(getattr(server, "eio", None), "sockets", {}) or {}
     return all(flushed(sock) for sock in list(sockets.values()))

@@ -5,8 +5,8 @@ A planned event is encoded once (the Socket.IO text around its interaction id an
 `seq`, kept with the event, which every stream of a cached answer shares) and handed
 to the socket as text: no JSON encoding, packet object or room lookup per streamed
 event. On a websocket it is written at once behind whatever was sent before it
-(`websocket_writer`); otherwise it goes into Engine.IO's queue, behind its acks. Interaction events are always local: they
-never go through the message queue.
+(`websocket`); otherwise it goes into Engine.IO's queue, behind its acks.
+Interaction events are always local: they never go through the message queue.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from app.domain.errors import Refused
 from app.domain.event_plan import PlannedEvent
 from app.socket_events.ack_gate import AckGate
 from app.socket_events.messages import error_payload
-from app.socket_events.websocket_writer import send_message
+from app.socket_events.websocket import send_message
 from app.use_cases.credits import CreditNote
 
 NAMESPACE = "/"

@@ -1,5 +1,5 @@
-"""The direct websocket writer: frames as gevent-websocket builds them, bytes in the
-order written even when the kernel takes only part, and a reader that stops is cut."""
+"""Frames as gevent-websocket builds them; the writer keeps bytes in the order written
+even when the kernel takes only part, and cuts a reader that stops."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from gevent import socket as gsocket
 from geventwebsocket.websocket import Header
 
-from app.socket_events.websocket_writer import BINARY, TEXT, FrameWriter, frame, send_message
+from app.socket_events.websocket.frames import BINARY, TEXT, FrameWriter, frame
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 65535, 65536, 200_000])
@@ -77,30 +77,3 @@ def test_a_closed_peer_marks_the_writer_dead() -> None:
         writer.write(b"z" * 10)
     gevent.sleep(0)
     assert writer.dead
-
-
-class FakeEioSocket:
-    def __init__(self, writer: FrameWriter | None) -> None:
-        from gevent.queue import JoinableQueue
-
-        self.frame_writer = writer
-        self.queue = JoinableQueue()
-        self.upgraded = True
-        self.upgrading = False
-        self.closed = False
-
-    def check_ping_timeout(self) -> bool:
-        return True
-
-
-def test_a_message_waits_behind_what_engineio_queued() -> None:
-    a, b = pair()
-    sock = FakeEioSocket(FrameWriter(a, max_pending=1 << 20))
-    assert send_message(sock, "2[1]")
-    assert b.recv(16) == frame(b"42[1]")
-    sock.queue.put("open packet")
-    assert not send_message(sock, "2[2]")  # behind the queue: the caller queues it
-    sock.queue.get()
-    sock.upgrading = True
-    assert not send_message(sock, "2[3]")  # mid-upgrade: Engine.IO holds packets back
-    assert not send_message(FakeEioSocket(None), "2[4]")  # not a websocket of ours
