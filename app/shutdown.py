@@ -6,9 +6,10 @@
    that position in the session (Redis), synchronously, so a client that reconnects
    anywhere sees `active_interaction.paused == true` and `resume_explanation`
    continues at exactly the next event (with or without `after_seq`).
-4. The sockets' outgoing queues get a moment to flush (the events already sent, and
-   the `explanation_paused` that names the position), and the background writer a
-   moment to finish its row updates; both bounded by the budget.
+4. The sockets' outgoing bytes (Engine.IO queues, websocket writers' pending frames) get
+   a moment to flush (the events already sent, and the `explanation_paused` that names
+   the position), and the background writer a moment to finish its row updates; both
+   bounded by the budget.
 5. The process exits. The sockets are closed by the exit, not by a Socket.IO
    disconnect, so clients see a transport close and reconnect by themselves.
 
