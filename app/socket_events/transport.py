@@ -4,8 +4,8 @@ and credit notices to every socket of a user (through the message queue).
 A planned event is encoded once (the Socket.IO text around its interaction id and
 `seq`, kept with the event, which every stream of a cached answer shares) and handed
 to the socket as text: no JSON encoding, packet object or room lookup per streamed
-event. On a websocket it is written at once behind whatever was sent before it
-(`websocket`); otherwise it goes into Engine.IO's queue, behind its acks.
+event. It goes into the socket's Engine.IO queue, behind its acks; on a websocket
+that queue writes it at once (`websocket.connection.DirectQueue`).
 Interaction events are always local: they never go through the message queue.
 """
 
@@ -21,7 +21,6 @@ from app.domain.errors import Refused
 from app.domain.event_plan import PlannedEvent
 from app.socket_events.ack_gate import AckGate
 from app.socket_events.messages import error_payload
-from app.socket_events.websocket import send_message
 from app.use_cases.credits import CreditNote
 
 NAMESPACE = "/"
@@ -75,8 +74,5 @@ class SocketTransport:
     def _send_text(self, sid: str, text: str) -> None:
         server = self.socketio.server
         eio_sid = server.manager.eio_sid_from_sid(sid, NAMESPACE)
-        if eio_sid is None:  # gone: like emit, nothing is sent
-            return
-        eio_socket = server.eio.sockets.get(eio_sid)
-        if eio_socket is None or not send_message(eio_socket, text):
+        if eio_sid is not None:  # gone: like emit, nothing is sent
             server._send_eio_packet(eio_sid, eio_packet.Packet(eio_packet.MESSAGE, text))

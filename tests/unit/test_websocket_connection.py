@@ -1,6 +1,6 @@
 """A websocket connection without Engine.IO's queue: packets written in the order put
-(what was queued before first), None closes, pings from timers, and the fast path for
-already encoded events only where the queue is direct."""
+(what was queued before first), None closes, pings from timers, and a packet sent on
+the socket is on the wire at once."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from engineio import packet as eio_packet
 from gevent import socket as gsocket
 from gevent.queue import JoinableQueue
 
-from app.socket_events.websocket import flushed, pings, send_message
+from app.socket_events.websocket import flushed, pings
 from app.socket_events.websocket.connection import DirectQueue
 from app.socket_events.websocket.frames import FrameWriter, frame
 
@@ -37,7 +37,7 @@ def test_what_engineio_queued_goes_first_then_each_put_at_once() -> None:
     queue = DirectQueue(queued, writer, lambda: closed.append(True))
     assert queued.empty() and queued.unfinished_tasks == 0  # a join() would not hang
     queue.put(eio_packet.Packet(eio_packet.MESSAGE, "2[1]"))
-    queue.put_text("2[2]")
+    queue.put(eio_packet.Packet(eio_packet.MESSAGE, "2[2]"))
     expected = [
         frame(eio_packet.Packet(eio_packet.OPEN, {"sid": "x"}).encode().encode()),
         frame(b"40{}"),
@@ -47,7 +47,7 @@ def test_what_engineio_queued_goes_first_then_each_put_at_once() -> None:
     assert read(b, sum(map(len, expected))) == b"".join(expected)
     assert queue.empty()
     queue.put(None)  # the socket closed: the websocket closes, nothing more is written
-    queue.put_text("2[3]")
+    queue.put(eio_packet.Packet(eio_packet.MESSAGE, "2[3]"))
     assert closed == [True]
     a.close()
     assert b.recv(10) == b""
@@ -109,16 +109,17 @@ def test_the_ping_task_of_engineio_becomes_a_timer_and_other_tasks_still_start()
     assert eio.start_background_task(print) == "task" and eio.started == [print]
 
 
-def test_encoded_events_go_direct_only_on_a_direct_queue() -> None:
+def test_a_packet_sent_on_a_direct_socket_is_on_the_wire_at_once() -> None:
+    from engineio import Server
+    from engineio.socket import Socket
+
     a, b = pair()
-    writer = FrameWriter(a, 1 << 20)
-    direct = FakeEioSocket(DirectQueue(JoinableQueue(), writer, lambda: None))
-    assert send_message(direct, "2[1]")
+    sock = Socket(Server(async_mode="gevent"), "sid")
+    sock.queue = DirectQueue(sock.queue, FrameWriter(a, 1 << 20), lambda: None)
+    sock.send(eio_packet.Packet(eio_packet.MESSAGE, "2[1]"))  # what every emit ends in
     assert read(b, len(frame(b"42[1]"))) == frame(b"42[1]")
-    direct.closed = True
-    assert send_message(direct, "2[2]")  # gone: nothing sent, like an emit to it
+    assert flushed(sock)
     polling = FakeEioSocket(JoinableQueue())
-    assert not send_message(polling, "2[3]")  # Engine.IO's queue: the caller queues it
-    assert flushed(direct) and flushed(polling)
+    assert flushed(polling)
     polling.queue.put("a packet")
     assert not flushed(polling)

@@ -35,18 +35,18 @@ from app.repositories.sql.watchdog import Watchdog
 log = structlog.get_logger(__name__)
 
 WARM_UP_KEY = "warm-up"  # idempotency key of the rolled-back hold
+NO_HASH = "0" * 64  # a question hash no question has
 
 
 def warm_up(conn: psycopg.Connection[Any], watchdog: Watchdog | None = None) -> None:
     """One question's statements on `conn`, rolled back; never raises. Each statement
     is under the `watchdog`'s deadline, if any, like every other statement."""
-    guard = (lambda c: watchdog.guard(c)) if watchdog is not None else None  # noqa: E731
-    session = PostgresSession(conn, guard=guard)
+    session = PostgresSession(conn, guard=watchdog.guard if watchdog is not None else None)
     credits = PostgresCreditRepository(session)
     interactions = SqlInteractionRepository(session)
     user_id, interaction_id = str(uuid.uuid4()), str(uuid.uuid4())
     try:
-        SqlAnswerRepository(session).get_by_hash("0" * 64)
+        SqlAnswerRepository(session).get_by_hash(NO_HASH)
         credits.ensure_profile(user_id, None, 1)
         interactions.add(_interaction(interaction_id, user_id))
         credits.apply_change(user_id, -1, "question_cached", WARM_UP_KEY, interaction_id)
@@ -65,7 +65,7 @@ def _interaction(interaction_id: str, user_id: str) -> Interaction:
         user_id=user_id,
         session_id=None,
         question="warm-up",
-        question_hash="0" * 64,
+        question_hash=NO_HASH,
         answer_id=None,
         source="cache",
         status="streaming",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.socket_events.websocket import pings
-from app.socket_events.websocket.connection import DirectQueue, websocket_class
+from app.socket_events.websocket.connection import websocket_class
 
 
 def install(sio_server: Any, max_pending: int) -> None:
@@ -15,18 +15,6 @@ def install(sio_server: Any, max_pending: int) -> None:
     eio = sio_server.eio
     eio._async = {**eio._async, "websocket": websocket_class(max_pending)}
     pings.install(eio)
-
-
-def send_message(eio_socket: Any, text: str) -> bool:
-    """Write an Engine.IO MESSAGE packet of already encoded text now, if the socket is
-    a websocket served by `connection.serve`; False when it must go through
-    Engine.IO (long-polling, or an upgraded connection)."""
-    queue = eio_socket.queue
-    if type(queue) is not DirectQueue:
-        return False
-    if not eio_socket.closed and eio_socket.check_ping_timeout():
-        queue.put_text(text)
-    return True  # a closed socket: nothing is sent, as with an emit to it
 
 
 def flushed(eio_socket: Any) -> bool:

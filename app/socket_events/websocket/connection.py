@@ -25,9 +25,7 @@ from typing import Any
 from engineio import exceptions
 from engineio import packet as eio_packet
 
-from app.socket_events.websocket.frames import FrameWriter, encoded_frame, frame
-
-_MESSAGE = str(eio_packet.MESSAGE)
+from app.socket_events.websocket.frames import FrameWriter, encoded_frame
 
 
 class DirectQueue:
@@ -53,11 +51,6 @@ class DirectQueue:
             self._close()
             return
         self.writer.write(encoded_frame(pkt.encode()))
-
-    def put_text(self, text: str) -> None:
-        """An Engine.IO MESSAGE packet whose text is already encoded."""
-        if not self.ended:
-            self.writer.write(frame((_MESSAGE + text).encode()))
 
     def empty(self) -> bool:
         return True
