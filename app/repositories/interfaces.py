@@ -112,6 +112,18 @@ class CreditRepository(Protocol):
         """Make the profile with an opening `grant` ledger row if missing; True if made."""
         ...
 
+    def open_profile(self, user_id: str, email: str | None, opening_credits: int) -> int:
+        """`ensure_profile`, then the balance (one round trip on Postgres)."""
+        ...
+
+    def hold_new(
+        self, interaction: Interaction, credits: int, action_type: str, idempotency_key: str
+    ) -> CreditChange:
+        """Add `interaction` and spend `credits` for it (keyed like `apply_change`),
+        atomically: when the change is refused, the interaction is not added. One
+        round trip on Postgres, committed at once when it is the unit's first write."""
+        ...
+
     def apply_change(
         self,
         user_id: str,

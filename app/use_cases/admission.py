@@ -116,10 +116,8 @@ def _admit(cmd: Admit, uow: StoreUnitOfWork, rules: AdmissionRules) -> Admitted 
             raise Refused("ai_unavailable", text=rules.refusal_text(cmd.question.text))
         price = rules.prices.question(cached is not None)
         interaction = _interaction(cmd, cached, price + cmd.voice_fee)
-        uow.interactions.add(interaction)
-        note = credits.hold(
-            uow, user_id, interaction.id, price, question_action(cached is not None), QUESTION
-        )
+        action = question_action(cached is not None)
+        note = credits.hold_new(uow, interaction, price, action, QUESTION)
         balance = note.balance if note else credits.balance(uow, user_id)
         uow.commit()
         try:

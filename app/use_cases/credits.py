@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from app.domain.errors import Refused
 from app.domain.pricing import QUESTION, VOICE, charge_key, refund_key
-from app.domain.records import CreditChange
+from app.domain.records import CreditChange, Interaction
 from app.repositories.interfaces import UnitOfWork
 
 
@@ -32,6 +32,25 @@ def hold(
     change = uow.credits.apply_change(
         user_id, credits, action, charge_key(interaction_id, part), interaction_id
     )
+    return _held(change, interaction_id, credits, action)
+
+
+def hold_new(
+    uow: UnitOfWork, interaction: Interaction, credits: int, action: str, part: str
+) -> CreditNote | None:
+    """Add `interaction` and spend `credits` for it in one atomic step (one round trip
+    on Postgres); refuses overdraft, and then the interaction is not added."""
+    if credits <= 0:
+        uow.interactions.add(interaction)
+        return None
+    key = charge_key(interaction.id, part)
+    change = uow.credits.hold_new(interaction, credits, action, key)
+    return _held(change, interaction.id, credits, action)
+
+
+def _held(
+    change: CreditChange, interaction_id: str, credits: int, action: str
+) -> CreditNote | None:
     if change.status in ("insufficient", "no_profile"):
         raise Refused("insufficient_credits", interaction_id=interaction_id)
     return _note(change, -credits, action) if change.applied else None
@@ -72,8 +91,7 @@ def ensure_profile(uow: UnitOfWork, user_id: str, email: str | None, credits: in
     """Make the profile on first sight (its opening grant ledgered); return the balance.
 
     The caller commits."""
-    uow.credits.ensure_profile(user_id, email, credits)
-    return balance(uow, user_id)
+    return uow.credits.open_profile(user_id, email, credits)
 
 
 def balance(uow: UnitOfWork, user_id: str) -> int:

@@ -23,11 +23,11 @@ def test_a_busy_connection_is_not_pinged_an_idle_one_is(
         with counting(monkeypatch) as trips:
             with db.unit_of_work() as uow:
                 uow.answers.count()
-            assert trips.snapshot()["sql"] == 1  # the query only
+            assert trips.snapshot()["sql"] == 3  # begin, the query, rollback
             db._idle_check.idle_after_s = 0.0  # everything counts as idle now
             with db.unit_of_work() as uow:
                 uow.answers.count()
-            assert trips.snapshot()["sql"] == 3  # the check, then the query
+            assert trips.snapshot()["sql"] == 3 + 4  # the check, then begin, query, rollback
     finally:
         db.close()
 

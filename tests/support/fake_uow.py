@@ -103,6 +103,21 @@ class FakeCredits:
             self.apply_change(user_id, -opening_credits, "grant", "signup")
         return True
 
+    def open_profile(self, user_id: str, email: str | None, opening_credits: int) -> int:
+        self.ensure_profile(user_id, email, opening_credits)
+        return self.state.profiles[user_id].credits
+
+    def hold_new(
+        self, interaction: Interaction, credits: int, action_type: str, idempotency_key: str
+    ) -> CreditChange:
+        assert interaction.id not in self.state.interactions
+        change = self.apply_change(
+            interaction.user_id, credits, action_type, idempotency_key, interaction.id
+        )
+        if change.status in ("applied", "duplicate"):
+            self.state.interactions[interaction.id] = interaction
+        return change
+
     def apply_change(
         self,
         user_id: str,

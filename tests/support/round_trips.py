@@ -1,5 +1,5 @@
 """Count store round trips: every Redis command or pipeline sent, every SQL statement
-executed and every commit, on the real client libraries (so any code path is seen)."""
+executed, every transaction begun, committed and rolled back, on the real client libraries (so any code path is seen)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
     conn_execute = psycopg.Connection.execute
     cursor_execute = psycopg.Cursor.execute
     commit = psycopg.Connection.commit
+    rollback = psycopg.Connection.rollback
 
     def count_command(self: Any, *args: Any, **kwargs: Any) -> Any:
         trips.add("redis", str(args[0]) if args else "?")
@@ -58,12 +59,20 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
         return pipeline_execute(self, *args, **kwargs)
 
     def count_statement(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        if _idle(self.connection) and not self.connection.autocommit:
+            trips.add("sql", "BEGIN")  # psycopg sends it first, a round trip of its own
         trips.add("sql", " ".join(str(query).split())[:60])
         return cursor_execute(self, query, *args, **kwargs)
 
     def count_commit(self: Any) -> Any:
-        trips.add("sql", "COMMIT")
+        if not _idle(self):  # psycopg sends nothing when no transaction is open
+            trips.add("sql", "COMMIT")
         return commit(self)
+
+    def count_rollback(self: Any) -> Any:
+        if not _idle(self) and not self.closed:
+            trips.add("sql", "ROLLBACK")
+        return rollback(self)
 
     monkeypatch.setattr(redis.Redis, "execute_command", count_command)
     monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
@@ -71,4 +80,9 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
     monkeypatch.setattr(psycopg.Connection, "execute", conn_execute)
     monkeypatch.setattr(psycopg.Cursor, "execute", count_statement)
     monkeypatch.setattr(psycopg.Connection, "commit", count_commit)
+    monkeypatch.setattr(psycopg.Connection, "rollback", count_rollback)
     yield trips
+
+
+def _idle(conn: psycopg.Connection[Any]) -> bool:
+    return bool(conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)

@@ -1,23 +1,32 @@
 """The credit ledger (`credit_usage`) and the one atomic, idempotent balance change.
 
-Postgres calls `public.apply_credit_change` / `public.ensure_profile` (migrations/004);
-SQLite runs the same steps in Python inside one `BEGIN IMMEDIATE` transaction.
+Postgres calls `public.apply_credit_change` / `public.ensure_profile` (migrations/004)
+and, for the two writes a student waits for, `public.open_profile` /
+`public.add_interaction_with_hold` (migrations/007) alone in autocommit: one round
+trip each. SQLite runs the same steps in Python inside one `BEGIN IMMEDIATE`
+transaction.
 """
 
 from __future__ import annotations
 
 from dataclasses import fields
+from datetime import datetime
 from typing import Any
+from uuid import UUID
+
+from psycopg.types.json import Jsonb
 
 from app.domain.records import (
     CreditChange,
     CreditMovement,
+    Interaction,
 )
 from app.repositories.sql.base import SqlRepository
 from app.repositories.sql.dialect import (
     KIND_UUID,
     utc_now,
 )
+from app.repositories.sql.interactions import SqlInteractionRepository
 
 ACTION_TYPES = frozenset(
     {"question_cached", "question_generated", "voice", "refund", "grant", "subscription_renewal"}
@@ -36,6 +45,22 @@ class SqlCreditRepository(SqlRepository):
             raise ValueError("opening_credits must be >= 0")
         return self._ensure(self._in("user_id", user_id), email, int(opening_credits))
 
+    def open_profile(self, user_id: str, email: str | None, opening_credits: int) -> int:
+        """`ensure_profile`, then the balance."""
+        if opening_credits < 0:
+            raise ValueError("opening_credits must be >= 0")
+        return self._open(self._in("user_id", user_id), email, int(opening_credits))
+
+    def hold_new(
+        self, interaction: Interaction, credits: int, action_type: str, idempotency_key: str
+    ) -> CreditChange:
+        """Add `interaction` and apply a charge of `credits` for it, atomically: unless
+        the change is applied (or a duplicate), the interaction is not added either."""
+        _check_change(credits, action_type, idempotency_key)
+        if credits < 0:
+            raise ValueError("a hold spends credits: credits must be positive")
+        return self._hold_new(interaction, credits, action_type, idempotency_key)
+
     def apply_change(
         self,
         user_id: str,
@@ -44,12 +69,7 @@ class SqlCreditRepository(SqlRepository):
         idempotency_key: str,
         interaction_id: str | None = None,
     ) -> CreditChange:
-        if isinstance(credits, bool) or not isinstance(credits, int) or credits == 0:
-            raise ValueError("credits must be a non-zero integer")
-        if action_type not in ACTION_TYPES:
-            raise ValueError(f"unknown action_type {action_type!r}")
-        if not idempotency_key:
-            raise ValueError("idempotency_key is required")
+        _check_change(credits, action_type, idempotency_key)
         return self._apply(
             self._in("user_id", user_id),
             credits,
@@ -100,10 +120,32 @@ class SqlCreditRepository(SqlRepository):
     def _ensure(self, user_id: Any, email: str | None, opening_credits: int) -> bool:
         raise NotImplementedError
 
+    def _open(self, user_id: Any, email: str | None, opening_credits: int) -> int:
+        raise NotImplementedError
+
+    def _hold_new(
+        self, interaction: Interaction, credits: int, action_type: str, key: str
+    ) -> CreditChange:
+        raise NotImplementedError
+
     def _apply(
         self, user_id: Any, credits: int, action_type: str, key: str, interaction_id: Any
     ) -> CreditChange:
         raise NotImplementedError
+
+
+def _check_change(credits: int, action_type: str, idempotency_key: str) -> None:
+    if isinstance(credits, bool) or not isinstance(credits, int) or credits == 0:
+        raise ValueError("credits must be a non-zero integer")
+    if action_type not in ACTION_TYPES:
+        raise ValueError(f"unknown action_type {action_type!r}")
+    if not idempotency_key:
+        raise ValueError("idempotency_key is required")
+
+
+def _change(row: dict[str, Any] | None) -> CreditChange:
+    assert row is not None
+    return CreditChange(status=row["status"], balance=row["balance"], ledger_id=row["ledger_id"])
 
 
 class PostgresCreditRepository(SqlCreditRepository):
@@ -116,17 +158,37 @@ class PostgresCreditRepository(SqlCreditRepository):
         )
         return bool(row and row["made"])
 
+    def _open(self, user_id: Any, email: str | None, opening_credits: int) -> int:
+        row = self.s.run(
+            "SELECT credits FROM public.open_profile(%s::uuid, %s::text, %s::integer, %s::text)",
+            (user_id, email, opening_credits, SIGNUP_KEY),
+            alone=True,
+        ).fetchone()
+        return int(row["credits"]) if row else 0
+
+    def _hold_new(
+        self, interaction: Interaction, credits: int, action_type: str, key: str
+    ) -> CreditChange:
+        rows = SqlInteractionRepository(self.s)
+        values = {c: _json_value(v) for c, v in rows.db_values(interaction).items()}
+        return _change(
+            self.s.run(
+                "SELECT status, balance, ledger_id FROM public.add_interaction_with_hold("
+                "%s::jsonb, %s::integer, %s::text, %s::text)",
+                (Jsonb(values), credits, action_type, key),
+                alone=True,
+            ).fetchone()
+        )
+
     def _apply(
         self, user_id: Any, credits: int, action_type: str, key: str, interaction_id: Any
     ) -> CreditChange:
-        row = self._one(
-            "SELECT status, balance, ledger_id FROM public.apply_credit_change("
-            "%s::uuid, %s::integer, %s::text, %s::text, %s::uuid)",
-            (user_id, credits, action_type, key, interaction_id),
-        )
-        assert row is not None
-        return CreditChange(
-            status=row["status"], balance=row["balance"], ledger_id=row["ledger_id"]
+        return _change(
+            self._one(
+                "SELECT status, balance, ledger_id FROM public.apply_credit_change("
+                "%s::uuid, %s::integer, %s::text, %s::text, %s::uuid)",
+                (user_id, credits, action_type, key, interaction_id),
+            )
         )
 
 
@@ -145,6 +207,27 @@ class SqliteCreditRepository(SqlCreditRepository):
         if made and opening_credits > 0:
             self._apply(user_id, -opening_credits, "grant", SIGNUP_KEY, None)
         return made
+
+    def _open(self, user_id: Any, email: str | None, opening_credits: int) -> int:
+        self._ensure(user_id, email, opening_credits)
+        row = self._one("SELECT credits FROM profiles WHERE id = %s", (user_id,))
+        return int(row["credits"]) if row else 0
+
+    def _hold_new(
+        self, interaction: Interaction, credits: int, action_type: str, key: str
+    ) -> CreditChange:
+        rows = SqlInteractionRepository(self.s)
+        rows.add(interaction)
+        change = self._apply(
+            self._in("user_id", interaction.user_id),
+            credits,
+            action_type,
+            key,
+            self._in("interaction_id", interaction.id),
+        )
+        if change.status not in ("applied", "duplicate"):
+            rows.remove(interaction.id)
+        return change
 
     def _apply(
         self, user_id: Any, credits: int, action_type: str, key: str, interaction_id: Any
@@ -176,3 +259,12 @@ class SqliteCreditRepository(SqlCreditRepository):
             write=True,
         )
         return CreditChange(status="applied", balance=balance, ledger_id=int(cur.lastrowid))
+
+
+def _json_value(value: Any) -> Any:
+    """A column value as `jsonb_populate_record` reads it back."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    return value

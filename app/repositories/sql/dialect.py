@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
 
 # Column kinds that need converting between Python and the database.
@@ -194,7 +195,14 @@ class SqlSession:
 
     dialect: Dialect
 
-    def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
+    def run(
+        self, query: str, params: Sequence[Any] = (), *, write: bool = False, alone: bool = False
+    ) -> Any:
+        """Execute one statement. `alone`: the statement is a whole transaction by itself
+        (a SQL function doing all of a unit's writes). Postgres then runs it in autocommit
+        when the unit has no transaction open yet: one round trip instead of BEGIN,
+        statement and COMMIT, and it is committed when it returns. Otherwise, and on
+        SQLite, it joins the unit's transaction like any write."""
         raise NotImplementedError
 
     def begin_write(self) -> None:
@@ -225,23 +233,33 @@ class PostgresSession(SqlSession):
         self._guard = guard  # the statement deadline (sql/watchdog.py), if any
         self._watch = watch
 
-    def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
+    def run(
+        self, query: str, params: Sequence[Any] = (), *, write: bool = False, alone: bool = False
+    ) -> Any:
         replace, self._replace = self._replace, None
         for _attempt in range(MAX_REPLACEMENTS):
             try:
-                return self._execute(query, params)
+                return self._execute(query, params, alone)
             except psycopg.OperationalError:
                 tripped = self._watch is not None and self._watch.tripped
                 if replace is None or not self.conn.closed or tripped:
                     raise
                 self.conn = replace()
-        return self._execute(query, params)
+        return self._execute(query, params, alone)
 
-    def _execute(self, query: str, params: Sequence[Any]) -> Any:
-        if self._guard is None:
-            return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
-        with self._guard(self.conn):
-            return self.conn.execute(query, tuple(params))  # type: ignore[arg-type]
+    def _execute(self, query: str, params: Sequence[Any], alone: bool = False) -> Any:
+        conn = self.conn
+        autocommit = alone and conn.info.transaction_status == TransactionStatus.IDLE
+        if autocommit:
+            conn.autocommit = True  # a local switch: no round trip
+        try:
+            if self._guard is None:
+                return conn.execute(query, tuple(params))  # type: ignore[arg-type]
+            with self._guard(conn):
+                return conn.execute(query, tuple(params))  # type: ignore[arg-type]
+        finally:
+            if autocommit and not conn.closed:
+                conn.autocommit = False
 
 
 class SqliteSession(SqlSession):
@@ -256,8 +274,10 @@ class SqliteSession(SqlSession):
         if not self.conn.in_transaction:
             self.conn.execute("BEGIN IMMEDIATE")
 
-    def run(self, query: str, params: Sequence[Any] = (), *, write: bool = False) -> Any:
-        if write:
+    def run(
+        self, query: str, params: Sequence[Any] = (), *, write: bool = False, alone: bool = False
+    ) -> Any:
+        if write or alone:
             self.begin_write()
         return self.conn.execute(self.dialect.sql(query), tuple(params))
 

@@ -40,9 +40,19 @@ class SqlInteractionRepository(SqlRepository):
     _COLUMNS = ", ".join(f.name for f in fields(Interaction))
 
     def add(self, interaction: Interaction) -> None:
-        values = {f.name: getattr(interaction, f.name) for f in fields(Interaction)}
-        values["created_at"] = values["created_at"] or utc_now()
-        self._insert(values)
+        self._insert(_values(interaction))
+
+    def db_values(self, interaction: Interaction) -> dict[str, Any]:
+        """Every column of the row `add` writes, converted as the database takes them."""
+        return {c: self._in(c, v) for c, v in _values(interaction).items()}
+
+    def remove(self, interaction_id: str) -> None:
+        """Take back a row just added in this unit (its hold was refused)."""
+        self.s.run(
+            "DELETE FROM interaction_history WHERE id = %s",
+            (self._in("id", interaction_id),),
+            write=True,
+        )
 
     def get(self, interaction_id: str) -> Interaction | None:
         key = self._id_or_none(interaction_id)
@@ -83,3 +93,9 @@ class SqlInteractionRepository(SqlRepository):
             (self._in("created_at", older_than),),
         )
         return self._records(Interaction, rows)
+
+
+def _values(interaction: Interaction) -> dict[str, Any]:
+    values = {f.name: getattr(interaction, f.name) for f in fields(Interaction)}
+    values["created_at"] = values["created_at"] or utc_now()
+    return values

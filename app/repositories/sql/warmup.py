@@ -2,7 +2,7 @@
 before it serves.
 
 A fresh backend plans its first statements, loads the tables' catalog entries,
-compiles the plpgsql credit functions and prepares the foreign-key checks the
+compiles the plpgsql credit functions (migrations 004, 007) and prepares the foreign-key checks the
 first time each is used. With the whole pool opened at start and its connections
 taken in turn, the first asks of a fresh server each paid that on another cold
 connection (measured: the first credit hold 3.6 ms and interaction insert 1.8 ms
@@ -46,10 +46,9 @@ def warm_up(conn: psycopg.Connection[Any], watchdog: Watchdog | None = None) -> 
     interactions = SqlInteractionRepository(session)
     user_id, interaction_id = str(uuid.uuid4()), str(uuid.uuid4())
     try:
-        SqlAnswerRepository(session).get_by_hash(NO_HASH)
-        credits.ensure_profile(user_id, None, 1)
-        interactions.add(_interaction(interaction_id, user_id))
-        credits.apply_change(user_id, -1, "question_cached", WARM_UP_KEY, interaction_id)
+        SqlAnswerRepository(session).get_by_hash(NO_HASH)  # opens the transaction first:
+        credits.open_profile(user_id, None, 1)  # so these join it, not autocommit
+        credits.hold_new(_interaction(interaction_id, user_id), 1, "question_cached", WARM_UP_KEY)
         interactions.update(interaction_id, first_event_at=datetime.now(UTC))
         interactions.settle(interaction_id, "completed", completed_at=datetime.now(UTC))
     except Exception as exc:  # noqa: BLE001 - best effort: the connection serves anyway

@@ -1,0 +1,170 @@
+"""The two writes a student waits for, on both backends: opening a profile (made on
+first sight, then its balance) and admitting a question (its interaction row with its
+credit hold, both or neither). On Postgres each is one statement run alone in
+autocommit (migrations/007); inside an open transaction it joins that transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+
+from app.domain.records import CreditChange, Interaction
+from app.repositories.interfaces import Database
+from app.repositories.sql import PostgresDatabase
+from tests.integration.test_credit_contract import (
+    assert_consistent,
+    balance_and_ledger,
+    make_user,
+    run_together,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def question(user_id: str, **overrides: object) -> Interaction:
+    values: dict[str, object] = {
+        "id": str(uuid.uuid4()),
+        "user_id": user_id,
+        "session_id": "s-1",
+        "question": "¿Qué es una derivada?",
+        "question_hash": "ab" * 32,
+        "answer_id": None,
+        "source": "cache",
+        "status": "streaming",
+        "input_type": "text",
+        "credits_charged": 1,
+    }
+    values.update(overrides)
+    return Interaction(**values)  # type: ignore[arg-type]
+
+
+def hold_new(db: Database, row: Interaction, credits: int, key: str) -> CreditChange:
+    with db.unit_of_work() as uow:
+        change = uow.credits.hold_new(row, credits, "question_cached", key)
+        uow.commit()
+    return change
+
+
+def stored(db: Database, interaction_id: str) -> Interaction | None:
+    with db.unit_of_work() as uow:
+        return uow.interactions.get(interaction_id)
+
+
+def test_hold_new_writes_the_interaction_and_its_hold(database: Database) -> None:
+    user_id = make_user(database, 5)
+    created = datetime(2026, 12, 4, 10, 11, 12, 345678, tzinfo=UTC)
+    row = question(
+        user_id,
+        request_id="req-7",
+        created_at=created,
+        matched_question="¿qué es la derivada?",
+        similarity=0.93,
+    )
+    change = hold_new(database, row, 2, f"charge:{row.id}")
+    assert (change.status, change.balance) == ("applied", 3)
+    assert stored(database, row.id) == row  # every column, as given
+    balance, ledger = balance_and_ledger(database, user_id)
+    hold = [m for m in ledger if m.idempotency_key == f"charge:{row.id}"]
+    assert balance == 3
+    assert [(m.credits, m.interaction_id, m.balance_after) for m in hold] == [(2, row.id, 3)]
+    assert_consistent(database, user_id)
+
+
+def test_a_refused_hold_adds_no_interaction(database: Database) -> None:
+    user_id = make_user(database, 1)
+    row = question(user_id)
+    change = hold_new(database, row, 2, f"charge:{row.id}")  # committed all the same
+    assert (change.status, change.balance) == ("insufficient", 1)
+    assert stored(database, row.id) is None
+    stranger = question(str(uuid.uuid4()))
+    assert hold_new(database, stranger, 1, f"charge:{stranger.id}").status == "no_profile"
+    assert stored(database, stranger.id) is None
+    balance, ledger = balance_and_ledger(database, user_id)
+    assert balance == 1 and [m.action_type for m in ledger] == ["grant"]
+
+
+def test_concurrent_holds_of_new_questions_never_overdraw(database: Database) -> None:
+    user_id = make_user(database, 5)
+    rows = [question(user_id) for _ in range(20)]
+    results = run_together(20, lambda i: hold_new(database, rows[i], 1, f"charge:{rows[i].id}"))
+    assert Counter(r.status for r in results) == {"applied": 5, "insufficient": 15}
+    kept = [row.id for row in rows if stored(database, row.id) is not None]
+    applied = [row.id for row, r in zip(rows, results, strict=True) if r.applied]
+    assert sorted(kept) == sorted(applied)
+    assert balance_and_ledger(database, user_id)[0] == 0
+    assert_consistent(database, user_id)
+
+
+def test_open_profile_makes_it_once_and_returns_the_balance(database: Database) -> None:
+    user_id = str(uuid.uuid4())
+
+    def open_(_: int) -> CreditChange:
+        with database.unit_of_work() as uow:
+            balance = uow.credits.open_profile(user_id, "a@b.mx", 20)
+            uow.commit()
+        return CreditChange(status="opened", balance=balance)
+
+    assert {r.balance for r in run_together(10, open_)} == {20}
+    row = question(user_id)
+    hold_new(database, row, 3, f"charge:{row.id}")
+    assert open_(0).balance == 17
+    balance, ledger = balance_and_ledger(database, user_id)
+    assert balance == 17
+    assert [(m.credits, m.action_type) for m in ledger if m.action_type == "grant"] == [
+        (-20, "grant")
+    ]
+    with pytest.raises(ValueError), database.unit_of_work() as uow:
+        uow.credits.open_profile(user_id, None, -1)
+
+
+def test_hold_new_validates_like_apply_change(database: Database) -> None:
+    user_id = make_user(database, 5)
+    with database.unit_of_work() as uow:
+        for credits, action, key in [(0, "question_cached", "k"), (-1, "question_cached", "k"),
+                                     (1, "bogus", "k"), (1, "question_cached", "")]:  # fmt: skip
+            with pytest.raises(ValueError):
+                uow.credits.hold_new(question(user_id), credits, action, key)
+
+
+# --------------------------------------------------------------------------- Postgres only
+
+
+def test_alone_first_in_a_unit_is_committed_at_once(pg_url: str) -> None:
+    db = PostgresDatabase(pg_url, min_size=1, max_size=2)
+    try:
+        user_id = make_user(db, 5)
+        row = question(user_id)
+        with db.unit_of_work() as uow:
+            assert uow.credits.hold_new(row, 1, "question_cached", f"charge:{row.id}").applied
+            conn = uow.connection
+            assert conn is not None
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert conn.autocommit is False  # switched back for the next statement
+            with psycopg.connect(pg_url) as other:  # already visible: committed
+                assert other.execute(
+                    "SELECT count(*) FROM interaction_history WHERE id = %s", (row.id,)
+                ).fetchone() == (1,)
+            # no commit: nothing is rolled back
+        got = stored(db, row.id)
+        assert got is not None and got.question == row.question
+    finally:
+        db.close()
+
+
+def test_alone_inside_an_open_transaction_joins_it(pg_url: str) -> None:
+    db = PostgresDatabase(pg_url, min_size=1, max_size=2)
+    try:
+        user_id = make_user(db, 5)
+        row = question(user_id)
+        with db.unit_of_work() as uow:
+            uow.profiles.get(user_id)  # the unit's transaction is open now
+            assert uow.credits.hold_new(row, 1, "question_cached", f"charge:{row.id}").applied
+            # not committed: rolled back on exit
+        assert stored(db, row.id) is None
+        assert balance_and_ledger(db, user_id)[0] == 5
+    finally:
+        db.close()
