@@ -82,11 +82,16 @@ class AnswerRepository(Protocol):
 class InteractionRepository(Protocol):
     def add(self, interaction: Interaction) -> None: ...
     def get(self, interaction_id: str) -> Interaction | None: ...
-    def update(self, interaction_id: str, **fields: Any) -> None:
-        """Set the given columns (names from the schema); unknown names raise."""
+    def update(self, interaction_id: str, *, alone: bool = False, **fields: Any) -> None:
+        """Set the given columns (names from the schema); unknown names raise.
+
+        `alone=True` says this is the unit's only write: Postgres then runs it in
+        autocommit, one round trip committed at once (here and in `settle`)."""
         ...
 
-    def settle(self, interaction_id: str, status: str, **fields: Any) -> bool:
+    def settle(
+        self, interaction_id: str, status: str, *, alone: bool = False, **fields: Any
+    ) -> bool:
         """End a 'streaming' interaction with `status` (and columns); False if it was not."""
         ...
 

@@ -168,3 +168,22 @@ def test_alone_inside_an_open_transaction_joins_it(pg_url: str) -> None:
         assert balance_and_ledger(db, user_id)[0] == 5
     finally:
         db.close()
+
+
+def test_update_and_settle_alone_write_like_the_others(database: Database) -> None:
+    user_id = make_user(database, 5)
+    row = question(user_id)
+    hold_new(database, row, 1, f"charge:{row.id}")
+    started = datetime(2026, 12, 4, 10, 0, 1, tzinfo=UTC)
+    with database.unit_of_work() as uow:
+        uow.interactions.update(row.id, first_event_at=started, alone=True)
+        uow.commit()
+    with database.unit_of_work() as uow:
+        assert uow.interactions.settle(row.id, "completed", completed_at=started, alone=True)
+        uow.commit()
+    with database.unit_of_work() as uow:
+        assert not uow.interactions.settle(row.id, "stopped", alone=True)  # ends once
+        uow.commit()
+    got = stored(database, row.id)
+    assert got is not None
+    assert (got.status, got.first_event_at, got.completed_at) == ("completed", started, started)

@@ -162,7 +162,7 @@ def test_client_writes_are_denied(pg_url: str, users: tuple[str, str], statement
         "SELECT public.ensure_profile('{new}'::uuid, NULL, 1000)",
         "SELECT * FROM public.open_profile('{new}'::uuid, NULL, 1000)",
         "SELECT * FROM public.add_interaction_with_hold("
-        "'{{\"id\": \"{new}\", \"user_id\": \"{a}\"}}'::jsonb, -1000, 'grant', 'rpc-2')",
+        '\'{{"id": "{new}", "user_id": "{a}"}}\'::jsonb, -1000, \'grant\', \'rpc-2\')',
     ],
 )
 def test_credit_functions_denied_to_clients(

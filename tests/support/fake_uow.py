@@ -79,11 +79,13 @@ class FakeInteractions:
     def get(self, interaction_id: str) -> Interaction | None:
         return self.state.interactions.get(interaction_id)
 
-    def update(self, interaction_id: str, **fields: Any) -> None:
+    def update(self, interaction_id: str, *, alone: bool = False, **fields: Any) -> None:
         row = self.state.interactions[interaction_id]
         self.state.interactions[interaction_id] = dataclasses.replace(row, **fields)
 
-    def settle(self, interaction_id: str, status: str, **fields: Any) -> bool:
+    def settle(
+        self, interaction_id: str, status: str, *, alone: bool = False, **fields: Any
+    ) -> bool:
         row = self.state.interactions.get(interaction_id)
         if row is None or row.status != "streaming":
             return False

@@ -1,5 +1,6 @@
 """Count store round trips: every Redis command or pipeline sent, every SQL statement
-executed, every transaction begun, committed and rolled back, on the real client libraries (so any code path is seen)."""
+executed, every transaction begun, committed and rolled back, on the real client libraries (so any code path is seen).
+"""
 
 from __future__ import annotations
 

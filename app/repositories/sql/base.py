@@ -59,8 +59,10 @@ class SqlRepository:
         values: Mapping[str, Any],
         allowed: frozenset[str],
         where: Mapping[str, Any] | None = None,
+        alone: bool = False,
     ) -> int:
-        """Set columns of one row (only when `where`'s columns hold those values)."""
+        """Set columns of one row (only when `where`'s columns hold those values);
+        `alone`: the unit's only write (see `SqlSession.run`)."""
         unknown = sorted(set(values) - allowed)
         if unknown:
             raise ValueError(f"{self.table}: cannot update {', '.join(unknown)}")
@@ -74,7 +76,10 @@ class SqlRepository:
             condition += f" AND {column} = %s"
             params.append(self._in(column, value))
         cur = self.s.run(
-            f"UPDATE {self.table} SET {assignments} WHERE {condition}", params, write=True
+            f"UPDATE {self.table} SET {assignments} WHERE {condition}",
+            params,
+            write=True,
+            alone=alone,
         )
         return int(cur.rowcount)
 

@@ -61,18 +61,18 @@ class SqlInteractionRepository(SqlRepository):
         row = self._one(f"SELECT {self._COLUMNS} FROM interaction_history WHERE id = %s", (key,))
         return self._record(Interaction, row)
 
-    def update(self, interaction_id: str, **fields_: Any) -> None:
-        self._update(interaction_id, fields_, INTERACTION_UPDATABLE)
+    def update(self, interaction_id: str, *, alone: bool = False, **fields_: Any) -> None:
+        self._update(interaction_id, fields_, INTERACTION_UPDATABLE, alone=alone)
 
-    def settle(self, interaction_id: str, status: str, **fields_: Any) -> bool:
+    def settle(
+        self, interaction_id: str, status: str, *, alone: bool = False, **fields_: Any
+    ) -> bool:
         key = self._id_or_none(interaction_id)
         if key is None:
             return False
         values = {"status": status, **fields_}
-        return (
-            self._update(interaction_id, values, INTERACTION_UPDATABLE, {"status": "streaming"})
-            == 1
-        )
+        streaming = {"status": "streaming"}
+        return self._update(interaction_id, values, INTERACTION_UPDATABLE, streaming, alone) == 1
 
     def list_for_user(
         self, user_id: str, limit: int, before: tuple[datetime, str] | None
