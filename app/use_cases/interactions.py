@@ -184,14 +184,7 @@ class Interactions:
                 if playing and entry.sid:
                     self.transport.send(entry.sid, "explanation_paused", position)
                 paused.append(entry)
-        with contextlib.ExitStack() as turns:  # a worker's write cannot land after ours
-            rows = []
-            for stream in paused:
-                turns.enter_context(stream.persist_lock)
-                with stream.lock:
-                    rows.append((stream.state.session_id, stream.interaction_id,
-                                 stream.next_seq, stream.step_index, stream.chunk_index, True))  # fmt: skip
-            self.sessions.save_positions(rows)
+        self._persist_all(paused)
         for stream in paused:
             lifecycle_log.stream_line("explanation_paused", stream, reason=reason)
         return len(paused)
@@ -269,15 +262,21 @@ class Interactions:
             self.sessions.end_stream(session_id, entry.interaction_id)
 
     def _persist(self, stream: LiveStream) -> None:
-        """Write the position as it is now; writers take turns and read it in their turn,
-        so a step boundary's write can never land after, and undo, a pause's."""
-        with stream.persist_lock:
-            with stream.lock:
-                position = (stream.next_seq, stream.step_index, stream.chunk_index)
-                paused = stream.paused or stream.finished
-            self.sessions.save_position(
-                stream.state.session_id, stream.interaction_id, *position, paused
-            )
+        self._persist_all([stream])
+
+    def _persist_all(self, streams: list[LiveStream]) -> None:
+        """Write the positions as they are now (pipelined when several). Writers take
+        each stream's turn and read its position in it, so a step boundary's write can
+        never land after, and undo, a pause's."""
+        with contextlib.ExitStack() as turns:
+            rows = []
+            for stream in streams:
+                turns.enter_context(stream.persist_lock)
+                with stream.lock:
+                    rows.append((stream.state.session_id, stream.interaction_id,
+                                 stream.next_seq, stream.step_index, stream.chunk_index,
+                                 stream.paused or stream.finished))  # fmt: skip
+            self.sessions.save_positions(rows)
 
     def _complete(self, stream: LiveStream, ms: int | None) -> None:
         self._settle(stream.interaction_id, "completed")

@@ -1,4 +1,5 @@
-"""Count store round trips: every Redis command or pipeline sent, every SQL statement
+"""Count store round trips: every Redis command or pipeline sent (and what a pipeline
+sends at once on its own, such as its SCRIPT EXISTS check), every SQL statement
 executed, every transaction begun, committed and rolled back, on the real client libraries (so any code path is seen).
 """
 
@@ -45,6 +46,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
     trips = RoundTrips()
     execute_command = redis.Redis.execute_command
     pipeline_execute = redis.client.Pipeline.execute
+    immediate = redis.client.Pipeline.immediate_execute_command
     conn_execute = psycopg.Connection.execute
     cursor_execute = psycopg.Cursor.execute
     commit = psycopg.Connection.commit
@@ -53,6 +55,10 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
     def count_command(self: Any, *args: Any, **kwargs: Any) -> Any:
         trips.add("redis", str(args[0]) if args else "?")
         return execute_command(self, *args, **kwargs)
+
+    def count_immediate(self: Any, *args: Any, **kwargs: Any) -> Any:
+        trips.add("redis", str(args[0]) if args else "?")  # e.g. a pipeline's SCRIPT EXISTS
+        return immediate(self, *args, **kwargs)
 
     def count_pipeline(self: Any, *args: Any, **kwargs: Any) -> Any:
         if self.command_stack:
@@ -77,6 +83,7 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
 
     monkeypatch.setattr(redis.Redis, "execute_command", count_command)
     monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
+    monkeypatch.setattr(redis.client.Pipeline, "immediate_execute_command", count_immediate)
     # Connection.execute makes a cursor and calls Cursor.execute: counted there once.
     monkeypatch.setattr(psycopg.Connection, "execute", conn_execute)
     monkeypatch.setattr(psycopg.Cursor, "execute", count_statement)

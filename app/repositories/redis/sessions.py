@@ -132,7 +132,12 @@ class SessionRepository:
 
     def save_positions(self, positions: list[tuple[str, str, int, int, int, bool]]) -> None:
         """`save_position` for many sessions at once, pipelined (one round trip per
-        `POSITIONS_PER_TRIP`): a shutdown records every live stream within its budget."""
+        `POSITIONS_PER_TRIP`, plus redis-py's check that the script is loaded): a
+        shutdown records every live stream within its budget. One position is one
+        plain call, so one round trip."""
+        if len(positions) == 1:
+            self.save_position(*positions[0])
+            return
         for start in range(0, len(positions), POSITIONS_PER_TRIP):
             pipe = self.client.pipeline(transaction=False)
             for session_id, interaction_id, *position in positions[
