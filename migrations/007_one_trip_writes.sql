@@ -1,7 +1,8 @@
--- One round trip for the two writes every student waits for: opening a profile on
--- connect (made on first sight, then its balance) and admitting a question (its
--- interaction row and the credit hold). The server runs each call alone in
--- autocommit, so one statement replaces BEGIN, two statements and COMMIT.
+-- One statement for each of the two writes every student waits for: opening a profile
+-- on connect (made on first sight, then its balance) and admitting a question (its
+-- interaction row and the credit hold). The server runs the profile alone in
+-- autocommit (one round trip) and the hold inside its transaction (BEGIN, this,
+-- COMMIT: the commit is sent only once the result is back).
 -- Service role only, like the functions of 004.
 
 CREATE OR REPLACE FUNCTION public.open_profile(

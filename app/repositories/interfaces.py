@@ -126,7 +126,7 @@ class CreditRepository(Protocol):
     ) -> CreditChange:
         """Add `interaction` and spend `credits` for it (keyed like `apply_change`),
         atomically: when the change is refused, the interaction is not added. One
-        round trip on Postgres, committed at once when it is the unit's first write."""
+        statement on Postgres, committed with the unit (never alone in autocommit)."""
         ...
 
     def apply_change(

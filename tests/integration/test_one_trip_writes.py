@@ -1,7 +1,8 @@
 """The two writes a student waits for, on both backends: opening a profile (made on
 first sight, then its balance) and admitting a question (its interaction row with its
-credit hold, both or neither). On Postgres each is one statement run alone in
-autocommit (migrations/007); inside an open transaction it joins that transaction."""
+credit hold, both or neither). On Postgres each is one statement (migrations/007):
+the profile run alone in autocommit (inside an open transaction it joins it), the
+hold always inside the unit's transaction, committed with it."""
 
 from __future__ import annotations
 
@@ -133,24 +134,28 @@ def test_hold_new_validates_like_apply_change(database: Database) -> None:
 # --------------------------------------------------------------------------- Postgres only
 
 
+def count_rows(pg_url: str, query: str, key: str) -> int:
+    """From a connection of its own: what is committed."""
+    with psycopg.connect(pg_url) as other:
+        row = other.execute(query, (key,)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_alone_first_in_a_unit_is_committed_at_once(pg_url: str) -> None:
     db = PostgresDatabase(pg_url, min_size=1, max_size=2)
     try:
-        user_id = make_user(db, 5)
-        row = question(user_id)
+        user_id = str(uuid.uuid4())
         with db.unit_of_work() as uow:
-            assert uow.credits.hold_new(row, 1, "question_cached", f"charge:{row.id}").applied
+            assert uow.credits.open_profile(user_id, None, 7) == 7
             conn = uow.connection
             assert conn is not None
             assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
             assert conn.autocommit is False  # switched back for the next statement
-            with psycopg.connect(pg_url) as other:  # already visible: committed
-                assert other.execute(
-                    "SELECT count(*) FROM interaction_history WHERE id = %s", (row.id,)
-                ).fetchone() == (1,)
+            # already visible: committed
+            assert count_rows(pg_url, "SELECT count(*) FROM profiles WHERE id = %s", user_id) == 1
             # no commit: nothing is rolled back
-        got = stored(db, row.id)
-        assert got is not None and got.question == row.question
+        assert balance_and_ledger(db, user_id)[0] == 7
     finally:
         db.close()
 
@@ -159,13 +164,36 @@ def test_alone_inside_an_open_transaction_joins_it(pg_url: str) -> None:
     db = PostgresDatabase(pg_url, min_size=1, max_size=2)
     try:
         user_id = make_user(db, 5)
-        row = question(user_id)
+        other_user = str(uuid.uuid4())
         with db.unit_of_work() as uow:
             uow.profiles.get(user_id)  # the unit's transaction is open now
-            assert uow.credits.hold_new(row, 1, "question_cached", f"charge:{row.id}").applied
+            assert uow.credits.open_profile(other_user, None, 7) == 7
             # not committed: rolled back on exit
+        assert count_rows(pg_url, "SELECT count(*) FROM profiles WHERE id = %s", other_user) == 0
+    finally:
+        db.close()
+
+
+def test_a_hold_is_committed_only_with_its_unit(pg_url: str) -> None:
+    """Never alone: a hold cut by the statement deadline and run by the database after
+    it thaws must end with its dead connection, not charge the student."""
+    db = PostgresDatabase(pg_url, min_size=1, max_size=2)
+    try:
+        user_id = make_user(db, 5)
+        row = question(user_id)
+        count = "SELECT count(*) FROM interaction_history WHERE id = %s"
+        with db.unit_of_work() as uow:  # the hold is the unit's first statement
+            assert uow.credits.hold_new(row, 1, "question_cached", f"charge:{row.id}").applied
+            conn = uow.connection
+            assert conn is not None
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+            assert count_rows(pg_url, count, row.id) == 0  # not visible before the commit
+            # no commit: rolled back on exit
         assert stored(db, row.id) is None
         assert balance_and_ledger(db, user_id)[0] == 5
+        assert hold_new(db, row, 1, f"charge:{row.id}").applied  # with the commit
+        assert count_rows(pg_url, count, row.id) == 1
+        assert balance_and_ledger(db, user_id)[0] == 4
     finally:
         db.close()
 
