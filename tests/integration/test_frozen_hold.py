@@ -16,9 +16,9 @@ import uuid
 import psycopg
 import pytest
 
-from app.domain.records import Interaction
 from app.repositories.sql import PostgresDatabase
 from app.repositories.sql.database import PoolTimeouts
+from tests.integration.test_one_trip_writes import question
 from tests.support.private_stores import PrivatePostgres
 
 pytestmark = pytest.mark.integration
@@ -36,18 +36,7 @@ def test_a_hold_cut_while_postgres_is_frozen_is_not_charged_after_it_thaws(
         user_id = str(uuid.uuid4())
         with db.unit_of_work() as uow:
             assert uow.credits.open_profile(user_id, None, 5) == 5
-        row = Interaction(
-            id=str(uuid.uuid4()),
-            user_id=user_id,
-            session_id="s-1",
-            question="¿Qué es una derivada?",
-            question_hash="cd" * 32,
-            answer_id=None,
-            source="cache",
-            status="streaming",
-            input_type="text",
-            credits_charged=1,
-        )
+        row = question(user_id)
         with db.unit_of_work() as uow:
             uow.profiles.get(user_id)  # the pooled connection is fresh: no check before the hold
         private_postgres.freeze()
