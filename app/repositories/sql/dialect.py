@@ -202,7 +202,9 @@ class SqlSession:
         (a SQL function doing all of a unit's writes). Postgres then runs it in autocommit
         when the unit has no transaction open yet: one round trip instead of BEGIN,
         statement and COMMIT, and it is committed when it returns. Otherwise, and on
-        SQLite, it joins the unit's transaction like any write."""
+        SQLite, it joins the unit's transaction like any write. Only for writes that
+        may be committed late or twice: a statement cut at the deadline while the
+        database is frozen still runs, and commits, once it thaws (test_frozen_hold)."""
         raise NotImplementedError
 
     def begin_write(self) -> None:
