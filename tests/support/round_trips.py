@@ -44,21 +44,18 @@ class RoundTrips:
 def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
     """Patch redis-py and psycopg so each round trip they make is counted."""
     trips = RoundTrips()
-    execute_command = redis.Redis.execute_command
     pipeline_execute = redis.client.Pipeline.execute
-    immediate = redis.client.Pipeline.immediate_execute_command
     conn_execute = psycopg.Connection.execute
     cursor_execute = psycopg.Cursor.execute
     commit = psycopg.Connection.commit
     rollback = psycopg.Connection.rollback
 
-    def count_command(self: Any, *args: Any, **kwargs: Any) -> Any:
-        trips.add("redis", str(args[0]) if args else "?")
-        return execute_command(self, *args, **kwargs)
+    def counting_command(send: Any) -> Any:
+        def count_command(self: Any, *args: Any, **kwargs: Any) -> Any:
+            trips.add("redis", str(args[0]) if args else "?")
+            return send(self, *args, **kwargs)
 
-    def count_immediate(self: Any, *args: Any, **kwargs: Any) -> Any:
-        trips.add("redis", str(args[0]) if args else "?")  # e.g. a pipeline's SCRIPT EXISTS
-        return immediate(self, *args, **kwargs)
+        return count_command
 
     def count_pipeline(self: Any, *args: Any, **kwargs: Any) -> Any:
         if self.command_stack:
@@ -81,9 +78,11 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
             trips.add("sql", "ROLLBACK")
         return rollback(self)
 
-    monkeypatch.setattr(redis.Redis, "execute_command", count_command)
+    for owner, name in [(redis.Redis, "execute_command"),
+                        (redis.client.Pipeline, "immediate_execute_command")]:  # fmt: skip
+        # a command, or one a pipeline sends at once on its own (its SCRIPT EXISTS)
+        monkeypatch.setattr(owner, name, counting_command(getattr(owner, name)))
     monkeypatch.setattr(redis.client.Pipeline, "execute", count_pipeline)
-    monkeypatch.setattr(redis.client.Pipeline, "immediate_execute_command", count_immediate)
     # Connection.execute makes a cursor and calls Cursor.execute: counted there once.
     monkeypatch.setattr(psycopg.Connection, "execute", conn_execute)
     monkeypatch.setattr(psycopg.Cursor, "execute", count_statement)
