@@ -10,6 +10,7 @@ import pytest
 from limits.storage import MemoryStorage, RedisStorage, Storage
 
 from app.repositories.redis.rate_limits import RateLimiter, make_storage
+from tests.support.round_trips import counting
 from tests.support.server import RedisDb
 
 pytestmark = pytest.mark.integration
@@ -113,3 +114,31 @@ def test_memory_storage_behaves_the_same(namespace: str) -> None:
     assert limiter.hit("k") is None and limiter.hit("k") is None
     retry = limiter.hit("k")
     assert isinstance(retry, int) and 1 <= retry <= 60
+
+
+def test_every_window_is_one_round_trip(
+    storage: Storage, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two windows, one script call per hit, allowed or refused (limits' own calls: 3)."""
+    limiter = RateLimiter(storage, "3/minute;2/second", namespace)
+    with counting(monkeypatch) as trips:
+        assert [limiter.hit("k") for _ in range(3)] == [None, None, 1]
+    assert trips.snapshot() == {"redis": 3, "sql": 0}
+    assert all("EVALSHA" in line for line in trips.log)
+
+
+def test_the_script_counts_where_limits_reads(storage: Storage, namespace: str) -> None:
+    """Hits counted by the one-trip script are the ones `limits` itself tests and
+    reports, window by window (same keys, same entries)."""
+    limiter = RateLimiter(storage, "5/minute;3/hour", namespace)
+    assert limiter.hit("k") is None and limiter.hit("k") is None
+    minute, hour = limiter.limits
+    assert limiter.strategy.get_window_stats(minute, namespace, "k").remaining == 3
+    assert limiter.strategy.get_window_stats(hour, namespace, "k").remaining == 1
+    assert limiter.peek("k") is None
+    assert limiter.hit("k") is None
+    retry = limiter.peek("k")  # the hour is full now
+    assert retry is not None and 3590 <= retry <= 3600
+    refused = limiter.hit("k")
+    assert refused is not None and abs(refused - retry) <= 1
+    assert limiter.strategy.get_window_stats(minute, namespace, "k").remaining == 2  # refusals
