@@ -3,9 +3,10 @@ when Postgres thaws and runs what it had received.
 
 The student was told `service_unavailable`, nothing charged, and the request id was
 freed for a retry. A frozen server's kernel still takes the statement; once thawed,
-the backend reads and runs it. Were the hold alone in autocommit, that run would
-commit it (a row left 'streaming' and credits taken, found in a CI run); inside its
-transaction, the COMMIT was never sent and the dead connection rolls it back.
+the backend reads and runs it. The hold runs alone in autocommit, so that run would
+commit it (a row left 'streaming' and credits taken, found in a CI run) were it not
+for the time it carries (migrations/008): past it, the hold rolls itself back. This
+test fails with that time left out.
 """
 
 from __future__ import annotations

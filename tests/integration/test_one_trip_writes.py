@@ -1,14 +1,14 @@
 """The two writes a student waits for, on both backends: opening a profile (made on
 first sight, then its balance) and admitting a question (its interaction row with its
-credit hold, both or neither). On Postgres each is one statement (migrations/007):
-the profile run alone in autocommit (inside an open transaction it joins it), the
-hold always inside the unit's transaction, committed with it."""
+credit hold, both or neither). On Postgres each is one statement (migrations/007),
+run alone in autocommit (inside an open transaction it joins it); the hold carries
+the time it must be done by (migrations/008), past which it charges nothing."""
 
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -16,6 +16,7 @@ import pytest
 from app.domain.records import CreditChange, Interaction
 from app.repositories.interfaces import Database
 from app.repositories.sql import PostgresDatabase
+from app.repositories.sql.database import PoolTimeouts
 from tests.integration.test_credit_contract import (
     assert_consistent,
     balance_and_ledger,
@@ -174,28 +175,70 @@ def test_alone_inside_an_open_transaction_joins_it(pg_url: str) -> None:
         db.close()
 
 
-def test_a_hold_is_committed_only_with_its_unit(pg_url: str) -> None:
-    """Never alone: a hold cut by the statement deadline and run by the database after
-    it thaws must end with its dead connection, not charge the student."""
+def test_a_hold_first_in_a_unit_is_committed_at_once(pg_url: str) -> None:
+    """Alone, like the profile: one round trip, committed when it returns."""
     db = PostgresDatabase(pg_url, min_size=1, max_size=2)
     try:
         user_id = make_user(db, 5)
         row = question(user_id)
-        count = "SELECT count(*) FROM interaction_history WHERE id = %s"
         with db.unit_of_work() as uow:  # the hold is the unit's first statement
             assert uow.credits.hold_new(row, 1, "question_cached", f"charge:{row.id}").applied
             conn = uow.connection
             assert conn is not None
-            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
-            assert count_rows(pg_url, count, row.id) == 0  # not visible before the commit
-            # no commit: rolled back on exit
-        assert stored(db, row.id) is None
-        assert balance_and_ledger(db, user_id)[0] == 5
-        assert hold_new(db, row, 1, f"charge:{row.id}").applied  # with the commit
-        assert count_rows(pg_url, count, row.id) == 1
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            count = "SELECT count(*) FROM interaction_history WHERE id = %s"
+            assert count_rows(pg_url, count, row.id) == 1  # already visible: committed
         assert balance_and_ledger(db, user_id)[0] == 4
     finally:
         db.close()
+
+
+def test_a_hold_carries_half_the_statement_deadline(pg_url: str) -> None:
+    with_deadline = PostgresDatabase(pg_url, min_size=1, max_size=1, timeouts=PoolTimeouts(2, 2, 4))
+    without = PostgresDatabase(pg_url, min_size=1, max_size=1, timeouts=PoolTimeouts(2, 2))
+    try:
+        with with_deadline.unit_of_work() as uow:
+            uow.profiles.get(str(uuid.uuid4()))
+            not_after = uow.credits.s.not_after()
+        assert not_after is not None
+        assert 1.9 <= (not_after - datetime.now(UTC)).total_seconds() <= 2.0
+        with without.unit_of_work() as uow:
+            uow.profiles.get(str(uuid.uuid4()))
+            assert uow.credits.s.not_after() is None
+    finally:
+        with_deadline.close()
+        without.close()
+
+
+def test_a_hold_past_its_deadline_charges_nothing(pg_url: str) -> None:
+    """What a frozen database does with a hold it runs once it thaws, past the time the
+    server cut it (test_frozen_hold): it rolls back, and the server hears it."""
+    db = PostgresDatabase(pg_url, min_size=1, max_size=2)
+    try:
+        user_id = make_user(db, 5)
+        row = question(user_id)
+        past = datetime.now(UTC) - timedelta(milliseconds=1)
+        with db.unit_of_work() as uow:
+            uow.credits.s.not_after = lambda: past  # type: ignore[method-assign]
+            with pytest.raises(psycopg.errors.QueryCanceled, match="past its deadline"):
+                uow.credits.hold_new(row, 1, "question_cached", f"charge:{row.id}")
+        assert stored(db, row.id) is None
+        assert balance_and_ledger(db, user_id)[0] == 5
+        assert hold_new(db, row, 1, f"charge:{row.id}").applied  # in time: held
+        assert balance_and_ledger(db, user_id)[0] == 4
+    finally:
+        db.close()
+
+
+def test_a_hold_without_a_deadline_still_takes_four_arguments(pg_url: str) -> None:
+    """007's signature, as a server not yet upgraded calls it during a rolling deploy."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        user_id = str(uuid.uuid4())
+        conn.execute("SELECT public.ensure_profile(%s::uuid, NULL, 3)", (user_id,))
+        with pytest.raises(psycopg.errors.InvalidParameterValue, match="id and user_id"):
+            conn.execute(
+                "SELECT * FROM public.add_interaction_with_hold('{}'::jsonb, 1, 'question_cached', 'k')"
+            )
 
 
 def test_update_and_settle_alone_write_like_the_others(database: Database) -> None:

@@ -2,13 +2,13 @@
 
 Postgres calls `public.apply_credit_change` / `public.ensure_profile` (migrations/004)
 and, for the two writes a student waits for, `public.open_profile` /
-`public.add_interaction_with_hold` (migrations/007), one statement each. The profile
-runs alone in autocommit (one round trip; committed late or twice, it is the same
-profile). The hold does not: it stays in the unit's transaction, so its COMMIT goes
-only after its result came back. A statement cut at the deadline (a frozen database)
-that the server runs once it thaws then ends with the dead connection, rolled back,
-instead of charging a student who was told nothing was charged. SQLite runs the same
-steps in Python inside one `BEGIN IMMEDIATE` transaction.
+`public.add_interaction_with_hold` (migrations/007, 008), one statement each, run
+alone in autocommit: one round trip each. The profile may be committed late or
+twice: it is the same profile. The hold must never be committed late: a statement
+cut at the deadline (a frozen database) that the server runs once it thaws would
+charge a student who was told nothing was charged. So it carries the time it must
+be done by (`SqlSession.not_after`), and past it the database rolls it back.
+SQLite runs the same steps in Python inside one `BEGIN IMMEDIATE` transaction.
 """
 
 from __future__ import annotations
@@ -178,9 +178,9 @@ class PostgresCreditRepository(SqlCreditRepository):
         return _change(
             self.s.run(
                 "SELECT status, balance, ledger_id FROM public.add_interaction_with_hold("
-                "%s::jsonb, %s::integer, %s::text, %s::text)",
-                (Jsonb(values), credits, action_type, key),
-                write=True,  # never alone: see the module's docstring
+                "%s::jsonb, %s::integer, %s::text, %s::text, %s::timestamptz)",
+                (Jsonb(values), credits, action_type, key, self.s.not_after()),
+                alone=True,  # never committed late: see the module's docstring
             ).fetchone()
         )
 

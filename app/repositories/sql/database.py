@@ -93,11 +93,11 @@ class PostgresUnitOfWork(SqlUnitOfWork):
 
     def _open(self) -> SqlSession:
         self.connection = self._getconn()
-        guard = None
-        if self._watchdog is not None:
-            watchdog, watch = self._watchdog, self._watch
-            guard = lambda conn: watchdog.guard(conn, watch)  # noqa: E731
-        return PostgresSession(self.connection, self._replace, guard, self._watch)
+        if self._watchdog is None:
+            return PostgresSession(self.connection, self._replace)
+        watchdog, watch = self._watchdog, self._watch
+        guard = lambda conn: watchdog.guard(conn, watch)  # noqa: E731
+        return PostgresSession(self.connection, self._replace, guard, watch, watchdog.limit_s)
 
     def _getconn(self) -> psycopg.Connection[Any]:
         """A pooled connection that passed the idle check. Checked here, not by the

@@ -11,7 +11,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -203,12 +203,21 @@ class SqlSession:
         when the unit has no transaction open yet: one round trip instead of BEGIN,
         statement and COMMIT, and it is committed when it returns. Otherwise, and on
         SQLite, it joins the unit's transaction like any write. Only for writes that
-        may be committed late or twice: a statement cut at the deadline while the
-        database is frozen still runs, and commits, once it thaws (test_frozen_hold)."""
+        may be committed late or twice, or that carry `not_after`: a statement cut at
+        the deadline while the database is frozen still runs once it thaws, and alone
+        it commits then (test_frozen_hold)."""
         raise NotImplementedError
 
     def begin_write(self) -> None:
         """Make sure a write transaction is open (SQLite takes its write lock here)."""
+
+    def not_after(self) -> datetime | None:
+        """For a statement run alone that must never commit late: the time it must
+        have finished by, on the database's clock, or None (no statement deadline).
+
+        Half the statement deadline: a statement done by then answers before it is
+        cut, and the database's clock may lag the server's by up to that much."""
+        return None
 
 
 MAX_REPLACEMENTS = 12  # more than a pool holds (max_size 10)
@@ -229,11 +238,18 @@ class PostgresSession(SqlSession):
         replace: Callable[[], psycopg.Connection[Any]] | None = None,
         guard: Callable[[psycopg.Connection[Any]], AbstractContextManager[None]] | None = None,
         watch: Any = None,
+        deadline_s: float | None = None,
     ) -> None:
         self.conn = conn
         self._replace = replace
         self._guard = guard  # the statement deadline (sql/watchdog.py), if any
         self._watch = watch
+        self._deadline_s = deadline_s  # that deadline's length
+
+    def not_after(self) -> datetime | None:
+        if not self._deadline_s:
+            return None
+        return utc_now() + timedelta(seconds=self._deadline_s / 2)
 
     def run(
         self, query: str, params: Sequence[Any] = (), *, write: bool = False, alone: bool = False
