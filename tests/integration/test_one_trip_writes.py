@@ -6,6 +6,7 @@ the time it must be done by (migrations/008), past which it charges nothing."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -226,6 +227,28 @@ def test_a_hold_past_its_deadline_charges_nothing(pg_url: str) -> None:
         assert balance_and_ledger(db, user_id)[0] == 5
         assert hold_new(db, row, 1, f"charge:{row.id}").applied  # in time: held
         assert balance_and_ledger(db, user_id)[0] == 4
+    finally:
+        db.close()
+
+
+def test_a_hold_that_waited_past_its_deadline_for_a_lock_charges_nothing(pg_url: str) -> None:
+    """The check is the hold's last step: a hold that waited on the balance's row lock
+    until past its time rolls back, though it began in time."""
+    db = PostgresDatabase(pg_url, min_size=1, max_size=1, timeouts=PoolTimeouts(2, 2, 1.0))
+    try:
+        user_id = make_user(db, 5)
+        row = question(user_id)
+        with psycopg.connect(pg_url) as locker:
+            locker.execute("SELECT 1 FROM profiles WHERE id = %s FOR UPDATE", (user_id,))
+            release = threading.Timer(0.7, locker.commit)  # past not_after (0.5 s), before the cut
+            release.start()
+            try:
+                with pytest.raises(psycopg.errors.QueryCanceled, match="past its deadline"):
+                    hold_new(db, row, 1, f"charge:{row.id}")
+            finally:
+                release.join()
+        assert stored(db, row.id) is None
+        assert balance_and_ledger(db, user_id)[0] == 5
     finally:
         db.close()
 
