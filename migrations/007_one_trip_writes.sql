@@ -2,7 +2,8 @@
 -- on connect (made on first sight, then its balance) and admitting a question (its
 -- interaction row and the credit hold). The server runs the profile alone in
 -- autocommit (one round trip) and the hold inside its transaction (BEGIN, this,
--- COMMIT: the commit is sent only once the result is back).
+-- COMMIT: the commit is sent only once the result is back; 008 runs it alone, with
+-- the time it must be done by).
 -- Service role only, like the functions of 004.
 
 CREATE OR REPLACE FUNCTION public.open_profile(

@@ -126,7 +126,8 @@ class CreditRepository(Protocol):
     ) -> CreditChange:
         """Add `interaction` and spend `credits` for it (keyed like `apply_change`),
         atomically: when the change is refused, the interaction is not added. One
-        statement on Postgres, committed with the unit (never alone in autocommit)."""
+        statement on Postgres, alone in autocommit when it is the unit's first write,
+        and never committed past its deadline (`SqlSession.not_after`)."""
         ...
 
     def apply_change(

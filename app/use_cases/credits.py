@@ -38,9 +38,9 @@ def hold(
 def hold_new(
     uow: UnitOfWork, interaction: Interaction, credits: int, action: str, part: str
 ) -> CreditNote | None:
-    """Add `interaction` and spend `credits` for it in one atomic step (one statement
-    on Postgres, committed with `uow`); refuses overdraft, and then the interaction is
-    not added."""
+    """Add `interaction` and spend `credits` for it in one atomic step (one statement,
+    one round trip on Postgres); refuses overdraft, and then the interaction is not
+    added."""
     if credits <= 0:
         uow.interactions.add(interaction)
         return None

@@ -93,11 +93,7 @@ class PostgresUnitOfWork(SqlUnitOfWork):
 
     def _open(self) -> SqlSession:
         self.connection = self._getconn()
-        if self._watchdog is None:
-            return PostgresSession(self.connection, self._replace)
-        watchdog, watch = self._watchdog, self._watch
-        guard = lambda conn: watchdog.guard(conn, watch)  # noqa: E731
-        return PostgresSession(self.connection, self._replace, guard, watch, watchdog.limit_s)
+        return PostgresSession(self.connection, self._replace, self._watchdog, self._watch)
 
     def _getconn(self) -> psycopg.Connection[Any]:
         """A pooled connection that passed the idle check. Checked here, not by the

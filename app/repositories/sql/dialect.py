@@ -10,15 +10,17 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import psycopg
 from psycopg.pq import TransactionStatus
 from psycopg.types.json import Jsonb
+
+if TYPE_CHECKING:
+    from app.repositories.sql.watchdog import Watch, Watchdog
 
 # Column kinds that need converting between Python and the database.
 KIND_UUID, KIND_TS, KIND_JSON, KIND_FLOAT = "uuid", "ts", "json", "float"
@@ -236,20 +238,18 @@ class PostgresSession(SqlSession):
         self,
         conn: psycopg.Connection[Any],
         replace: Callable[[], psycopg.Connection[Any]] | None = None,
-        guard: Callable[[psycopg.Connection[Any]], AbstractContextManager[None]] | None = None,
-        watch: Any = None,
-        deadline_s: float | None = None,
+        watchdog: Watchdog | None = None,
+        watch: Watch | None = None,
     ) -> None:
         self.conn = conn
         self._replace = replace
-        self._guard = guard  # the statement deadline (sql/watchdog.py), if any
-        self._watch = watch
-        self._deadline_s = deadline_s  # that deadline's length
+        self._watchdog = watchdog  # the statement deadline (sql/watchdog.py), if any
+        self._watch = watch  # the unit of work's, tripped once a statement was cut
 
     def not_after(self) -> datetime | None:
-        if not self._deadline_s:
+        if self._watchdog is None:
             return None
-        return utc_now() + timedelta(seconds=self._deadline_s / 2)
+        return utc_now() + timedelta(seconds=self._watchdog.limit_s / 2)
 
     def run(
         self, query: str, params: Sequence[Any] = (), *, write: bool = False, alone: bool = False
@@ -271,9 +271,9 @@ class PostgresSession(SqlSession):
         if autocommit:
             conn.autocommit = True  # a local switch: no round trip
         try:
-            if self._guard is None:
+            if self._watchdog is None:
                 return conn.execute(query, tuple(params))  # type: ignore[arg-type]
-            with self._guard(conn):
+            with self._watchdog.guard(conn, self._watch):
                 return conn.execute(query, tuple(params))  # type: ignore[arg-type]
         finally:
             if autocommit and not conn.closed:

@@ -41,7 +41,7 @@ NO_HASH = "0" * 64  # a question hash no question has
 def warm_up(conn: psycopg.Connection[Any], watchdog: Watchdog | None = None) -> None:
     """One question's statements on `conn`, rolled back; never raises. Each statement
     is under the `watchdog`'s deadline, if any, like every other statement."""
-    session = PostgresSession(conn, guard=watchdog.guard if watchdog is not None else None)
+    session = PostgresSession(conn, watchdog=watchdog)
     credits = PostgresCreditRepository(session)
     interactions = SqlInteractionRepository(session)
     user_id, interaction_id = str(uuid.uuid4()), str(uuid.uuid4())
